@@ -1,0 +1,1 @@
+"""Plans and each company's subscription (Stripe comes with the billing issue)."""

@@ -1,0 +1,1 @@
+"""A company's inboxes and, as the product grows, contacts, conversations, routing, real time."""

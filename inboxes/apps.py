@@ -1,0 +1,8 @@
+"""App config for inboxes."""
+
+from django.apps import AppConfig
+
+
+class InboxesConfig(AppConfig):
+    name = "inboxes"
+    label = "inboxes"

@@ -1,0 +1,1 @@
+"""Conversations and messages: services (writes), selectors (reads), events and recipients."""

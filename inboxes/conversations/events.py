@@ -1,0 +1,10 @@
+"""Every real-time event name, in one place (dotted, as Chatwoot names them)."""
+
+CONVERSATION_CREATED = "conversation.created"
+CONVERSATION_UPDATED = "conversation.updated"
+MESSAGE_CREATED = "message.created"
+MESSAGE_RECEIPTS = "message.receipts"
+TYPING = "typing"
+UNREAD_CHANGED = "unread.changed"
+PRESENCE_CHANGED = "presence.changed"
+SESSION_ENDED = "session.ended"

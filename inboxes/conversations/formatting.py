@@ -1,0 +1,48 @@
+"""Message formatting: a Markdown subset rendered to sanitised HTML, once, when stored.
+
+markdown-it-py parses with raw HTML disabled; nh3 (Ammonia) then keeps only the tags of the
+subset and forces `rel="noopener nofollow"` on links. Clients insert `body_html` as is; the
+plain `body` stays the source of truth.
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "code", "pre", "a", "ul", "ol", "li", "s"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "target"}}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+    .disable(
+        # "entity": a chat shows "&amp;" as typed, not as "&" (text is not HTML source)
+        [
+            "image",
+            "heading",
+            "lheading",
+            "table",
+            "hr",
+            "html_block",
+            "html_inline",
+            "reference",
+            "entity",
+        ],
+        ignoreInvalid=True,
+    )
+    .enable(["strikethrough"], ignoreInvalid=True)
+)
+
+
+def markdown_render(text: str) -> str:
+    """Safe HTML of the Markdown subset (bold, italic, code, links, lists, line breaks)."""
+    html = _markdown.render(text)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener nofollow",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+    ).strip()

@@ -1,0 +1,1 @@
+"""The operator panel's "Dialogs" section: pages and its JSON API."""

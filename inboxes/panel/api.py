@@ -1,0 +1,212 @@
+"""Panel API for conversations (mounted in the panel's NinjaAPI at /api/v1/conversations).
+
+The WebSocket carries live events; everything here also works without it (initial load,
+reload, a browser whose socket is blocked)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Schema, UploadedFile
+
+from inboxes.conversations import attachments, selectors, services
+from inboxes.conversations.payloads import conversation_payload, message_payload
+from inboxes.routing import services as routing
+from tenants.accounts.models import User
+from tenants.organization.models import Branch
+
+router = Router(tags=["conversations"])
+
+
+class MessageIn(Schema):
+    body: str = ""
+    client_id: uuid.UUID
+    attachment_ids: list[int] = []
+
+
+class ReceiptsIn(Schema):
+    delivered_seq: int | None = None
+    read_seq: int | None = None
+
+
+def _row(conversation: Any) -> dict[str, Any]:
+    row = conversation_payload(conversation)
+    row["unread"] = getattr(conversation, "unread", 0)
+    return row
+
+
+@router.get("")
+def conversation_list(
+    request: HttpRequest, tab: str = "all", status: str = "open", limit: int = 50
+) -> dict[str, Any]:
+    rows = selectors.conversation_list(user=request.user, tab=tab, status=status, limit=limit)
+    return {
+        "conversations": [_row(c) for c in rows],
+        "unread": selectors.unread_summary(user=request.user),
+    }
+
+
+@router.get("/unread")
+def unread(request: HttpRequest) -> dict[str, Any]:
+    return selectors.unread_summary(user=request.user)
+
+
+@router.get("/{conversation_id}")
+def conversation_get(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    return conversation_payload(conversation)
+
+
+@router.get("/{conversation_id}/messages")
+def message_list(
+    request: HttpRequest,
+    conversation_id: int,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    page = selectors.message_page(
+        conversation=conversation, after=after, before=before, limit=limit
+    )
+    return {
+        "messages": [message_payload(m) for m in page],
+        "conversation": conversation_payload(conversation),
+    }
+
+
+@router.post("/{conversation_id}/messages", response={200: dict, 201: dict})
+def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn):  # type: ignore[no-untyped-def]
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    message, created = services.message_create(
+        conversation=conversation,
+        sender_type="operator",
+        body=payload.body,
+        client_id=payload.client_id,
+        sender_user=request.user,
+        attachment_ids=payload.attachment_ids,
+    )
+    return (201 if created else 200), message_payload(message)
+
+
+@router.post("/{conversation_id}/attachments", response={201: dict})
+def attachment_upload(
+    request: HttpRequest,
+    conversation_id: int,  # type: ignore[no-untyped-def]
+    file: UploadedFile = File(...),
+):
+    """Operators send files too; send it with the next message's attachment_ids."""
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    attachment = attachments.attachment_upload(
+        conversation=conversation, inbox=conversation.inbox, upload=file, uploaded_by="operator"
+    )
+    return 201, attachments.attachment_payload(attachment)
+
+
+@router.post("/{conversation_id}/receipts")
+def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) -> dict[str, Any]:
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    conversation = services.operator_receipts_mark(
+        conversation=conversation,
+        user=request.user,
+        delivered_seq=payload.delivered_seq,
+        read_seq=payload.read_seq,
+    )
+    return conversation_payload(conversation)
+
+
+@router.post("/{conversation_id}/close")
+def close(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    return conversation_payload(
+        services.conversation_close(conversation=conversation, actor=request.user)
+    )
+
+
+@router.post("/{conversation_id}/reopen")
+def reopen(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    return conversation_payload(
+        services.conversation_reopen(conversation=conversation, actor=request.user)
+    )
+
+
+@router.post("/{conversation_id}/open")
+def open_(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """The operator looks at the dialog; for its assignee this stops the escalation timer."""
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    routing.conversation_opened(conversation=conversation, user=request.user)
+    return conversation_payload(conversation)
+
+
+class TransferIn(Schema):
+    branch_id: int
+    operator_id: int | None = None
+    note: str = ""
+
+
+@router.post("/{conversation_id}/transfer")
+def transfer(request: HttpRequest, conversation_id: int, payload: TransferIn) -> dict[str, Any]:
+    """Pass to another branch: its first free operator, or the operator chosen."""
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    branch = get_object_or_404(Branch, pk=payload.branch_id)
+    operator = (
+        get_object_or_404(User, pk=payload.operator_id) if payload.operator_id is not None else None
+    )
+    conversation = routing.conversation_transfer(
+        conversation=conversation,
+        actor=request.user,
+        branch=branch,
+        operator=operator,
+        note=payload.note,
+    )
+    return conversation_payload(conversation)
+
+
+@router.get("/{conversation_id}/assignments")
+def assignment_history(request: HttpRequest, conversation_id: int) -> list[dict[str, Any]]:
+    """Every assignment change with who and why (routing, escalation, transfer, manual)."""
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    return [
+        {
+            "assignee": a.assignee.full_name if a.assignee else None,
+            "branch": a.branch.name if a.branch else None,
+            "reason": a.reason,
+            "reason_label": a.get_reason_display(),
+            "actor": a.actor.full_name if a.actor else None,
+            "note": a.note,
+            "created_at": a.created_at.isoformat(),
+        }
+        for a in conversation.assignments.select_related("assignee", "branch", "actor")
+    ]
+
+
+@router.post("/{conversation_id}/take")
+def take(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    return conversation_payload(
+        services.conversation_take(conversation=conversation, user=request.user)
+    )
+
+
+status_router = Router(tags=["routing"])
+
+
+class StatusIn(Schema):
+    status: str
+
+
+@status_router.post("/status")
+def status_set(request: HttpRequest, payload: StatusIn) -> dict[str, Any]:
+    """The operator's own status: online, away, busy or offline (roadmap item 16)."""
+    user = routing.operator_status_set(user=request.user, status=payload.status)
+    return {"status": user.status}
+
+
+@status_router.get("/branches/{branch_id}/operators")
+def branch_operators(request: HttpRequest, branch_id: int) -> list[dict[str, Any]]:
+    """A branch's operators with status and load, for the transfer dialog."""
+    return routing.transfer_targets(get_object_or_404(Branch, pk=branch_id, is_active=True))

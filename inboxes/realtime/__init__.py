@@ -1,0 +1,1 @@
+"""Real-time delivery: WebSocket consumers for visitors and operators, SSE fallback, presence."""

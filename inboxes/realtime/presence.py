@@ -1,0 +1,39 @@
+"""Operator presence in Redis: one sorted set per company, a member per open socket, scored by
+its expiry. A crashed server's sockets simply expire; nothing has to clean up after it."""
+
+from __future__ import annotations
+
+import time
+
+from messenger.redis_keys import redis_client, tenant_key
+
+SOCKET_TTL_SECONDS = 75
+
+
+def _key(schema_name: str) -> str:
+    return tenant_key("presence", schema_name=schema_name)
+
+
+def presence_touch(*, schema_name: str, user_id: int, socket_id: str) -> bool:
+    """Record a live socket; True when the user was offline before it."""
+    client, key, now = redis_client(), _key(schema_name), time.time()
+    was_online = user_online(schema_name=schema_name, user_id=user_id, now=now)
+    client.zadd(key, {f"{user_id}:{socket_id}": now + SOCKET_TTL_SECONDS})
+    client.expire(key, SOCKET_TTL_SECONDS * 4)
+    return not was_online
+
+
+def presence_drop(*, schema_name: str, user_id: int, socket_id: str) -> bool:
+    """Forget a socket; True when it was the user's last live one."""
+    client = redis_client()
+    client.zrem(_key(schema_name), f"{user_id}:{socket_id}")
+    return not user_online(schema_name=schema_name, user_id=user_id)
+
+
+def online_user_ids(*, schema_name: str, now: float | None = None) -> set[int]:
+    members = redis_client().zrangebyscore(_key(schema_name), now or time.time(), "+inf")
+    return {int(m.split(":", 1)[0]) for m in members}
+
+
+def user_online(*, schema_name: str, user_id: int, now: float | None = None) -> bool:
+    return user_id in online_user_ids(schema_name=schema_name, now=now)

@@ -1,0 +1,447 @@
+"""Routing services: route a new chat, assign the next operator, drain queues, escalate,
+transfer, operator status. Races are decided by PostgreSQL: assignment in a branch holds the
+branch row lock, so concurrent assigners never exceed a capacity or give a chat twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from inboxes.conversations import events, recipients
+from inboxes.conversations.announce import conversation_announce
+from inboxes.models import Conversation, ConversationAssignment, RoutingSettings
+from inboxes.routing import policy, selectors
+from messenger.geo import GeoLocation
+from messenger.kernel.deadlines import deadline_schedule, deadlines_cancel
+from messenger.realtime import publish_on_commit
+from tenants.accounts.models import User
+from tenants.organization.models import Branch
+
+ESCALATION = "escalation"
+PRESENCE_GRACE = "presence_grace"
+Reason = ConversationAssignment.Reason
+
+
+@dataclass(frozen=True)
+class BranchDecision:
+    branch: Branch | None
+    reason: str
+    out_of_hours: bool  # nobody may take it now: wait with the auto message, or offline
+
+
+def _region_reason(geo: GeoLocation | None, branch: Branch | None, rule_used: bool) -> str:
+    target = branch.name if branch else "—"
+    if geo is None or not geo.country_code:
+        return _("Region unknown → default branch %(branch)s") % {"branch": target}
+    where = geo.describe(translation.get_language() or "en")
+    if rule_used:
+        return _("GeoIP: %(region)s → %(branch)s") % {"region": where, "branch": target}
+    return _("GeoIP: %(region)s, no rule → default branch %(branch)s") % {
+        "region": where,
+        "branch": target,
+    }
+
+
+def branch_decide(*, geo: GeoLocation | None, at: Any = None) -> BranchDecision:
+    """Region → branch (rules, else default), then business hours and the fallback order."""
+    active = {b.pk: b for b in Branch.objects.filter(is_active=True)}
+    default = next((b for b in active.values() if b.is_default), None)
+    choice = policy.branch_for_region(
+        selectors.rules_for_policy(),
+        country_code=geo.country_code if geo else "",
+        region_code=geo.region_code if geo else "",
+        usable_branch_ids=set(active),
+        default_branch_id=default.pk if default else None,
+    )
+    branch = active.get(choice.branch_id) if choice.branch_id else None
+    reason = _region_reason(geo, branch, choice.rule is not None)
+    if branch is None or selectors.branch_is_open(branch, at):
+        return BranchDecision(branch, reason, out_of_hours=False)
+    config = RoutingSettings.current()
+    if config.out_of_hours == RoutingSettings.OutOfHours.FALLBACK:
+        for branch_id in config.fallback_branch_ids:
+            fallback = active.get(branch_id)
+            if fallback and fallback != branch and selectors.branch_is_open(fallback, at):
+                return BranchDecision(
+                    fallback,
+                    reason + "; " + _("out of hours → %(branch)s") % {"branch": fallback.name},
+                    False,
+                )
+    return BranchDecision(branch, reason + "; " + _("out of hours"), out_of_hours=True)
+
+
+def availability(*, geo: GeoLocation | None) -> dict[str, Any]:
+    """What the widget shows: can someone take a chat now, and the text when not."""
+    decision = branch_decide(geo=geo)
+    config = RoutingSettings.current()
+    online = bool(decision.branch) and selectors.branch_has_online_operator(decision.branch)
+    return {
+        "online": online and not decision.out_of_hours,
+        "out_of_hours": decision.out_of_hours,
+        "out_of_hours_message": {
+            "ru": config.out_of_hours_message_ru,
+            "en": config.out_of_hours_message_en,
+        },
+    }
+
+
+def _publish_assignment(conversation: Conversation, previous_assignee_id: int | None) -> None:
+    fresh = Conversation.objects.select_related("contact", "assignee").get(pk=conversation.pk)
+    conversation_announce(
+        events.CONVERSATION_UPDATED, fresh, previous_assignee_id=previous_assignee_id
+    )
+
+
+def _assign(
+    conversation: Conversation,
+    user: User | None,
+    *,
+    reason: str,
+    actor: User | None = None,
+    note: str = "",
+    announce: bool = True,
+) -> ConversationAssignment:
+    """Record the change, set the conversation's fields, (re)arm the escalation timer."""
+    now = timezone.now()
+    previous = conversation.assignee_id
+    deadlines_cancel(kind=ESCALATION, object_id=conversation.pk)
+    record = ConversationAssignment.objects.create(
+        conversation=conversation,
+        assignee=user,
+        branch_id=conversation.branch_id,
+        reason=reason,
+        actor=actor,
+        note=note[:500],
+    )
+    conversation.assignee = user
+    if user is None:
+        conversation.status = Conversation.Status.PENDING
+        conversation.queued_at = conversation.queued_at or now
+        conversation.assigned_at = None
+    else:
+        conversation.status = Conversation.Status.OPEN
+        conversation.queued_at = None
+        conversation.assigned_at = now
+    conversation.opened_at = None
+    conversation.save(
+        update_fields=["assignee", "status", "queued_at", "assigned_at", "opened_at", "branch"]
+    )
+    if user is not None and reason != Reason.MANUAL:
+        timeout = RoutingSettings.current().escalation_timeout_seconds
+        deadline_schedule(
+            kind=ESCALATION,
+            object_id=conversation.pk,
+            token=record.pk,
+            due_at=now + timedelta(seconds=timeout),
+        )
+    if announce:
+        _publish_assignment(conversation, previous)
+    return record
+
+
+def _locked_branch(branch_id: int) -> Branch:
+    # The branch row lock serialises every assignment into this branch.
+    return Branch.objects.select_for_update().get(pk=branch_id)
+
+
+def _locked_conversation(conversation_id: int) -> Conversation:
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("contact", "assignee")
+        .get(pk=conversation_id)
+    )
+
+
+@transaction.atomic
+def assign_next(
+    conversation: Conversation,
+    *,
+    reason: str,
+    exclude: set[int] | frozenset[int] = frozenset(),
+    actor: User | None = None,
+    note: str = "",
+    announce: bool = True,
+) -> User | None:
+    """Give the conversation to the least-loaded online operator of its branch with room,
+    or queue it (pending, oldest first) when nobody is free. Returns the assignee."""
+    if conversation.branch_id is None:
+        _assign(conversation, None, reason=Reason.QUEUE, actor=actor, note=note, announce=announce)
+        return None
+    branch = _locked_branch(conversation.branch_id)
+    locked = _locked_conversation(conversation.pk)
+    chosen = policy.pick_operator(selectors.candidates(branch), exclude=exclude)
+    user = User.objects.get(pk=chosen) if chosen is not None else None
+    if user is None and locked.assignee_id is None and locked.queued_at is not None:
+        return None  # already waiting in the queue; nothing changes
+    _assign(
+        locked,
+        user,
+        reason=reason if user else Reason.QUEUE,
+        actor=actor,
+        note=note,
+        announce=announce,
+    )
+    _copy_assignment(locked, into=conversation)
+    return user
+
+
+def _company_language() -> str:
+    from django.db import connection
+
+    from tenants.companies.models import Company
+
+    company = Company.objects.filter(schema_name=connection.schema_name).first()
+    return company.language if company is not None else "en"
+
+
+def _copy_assignment(source: Conversation, *, into: Conversation) -> None:
+    for field in ("assignee_id", "status", "queued_at", "assigned_at", "opened_at", "branch_id"):
+        setattr(into, field, getattr(source, field))
+    into.assignee = source.assignee
+
+
+def conversation_route(conversation: Conversation, *, geo: GeoLocation | None) -> None:
+    """Route a new conversation: record where the visitor is and why it lands where it does,
+    then assign it, or keep it waiting with the out-of-hours message. The caller announces
+    the new conversation to the audience this leaves it with."""
+    # The reason is stored text: write it in the company's language, not the visitor's.
+    with translation.override(_company_language()):
+        decision = branch_decide(geo=geo)
+    if geo is not None:
+        conversation.country_code = geo.country_code
+        conversation.region_code = geo.region_code
+        conversation.region_name = geo.region_name
+    conversation.branch = decision.branch
+    conversation.routing_reason = decision.reason[:300]
+    conversation.save(
+        update_fields=["country_code", "region_code", "region_name", "branch", "routing_reason"]
+    )
+    if decision.out_of_hours:
+        _assign(conversation, None, reason=Reason.QUEUE, note=decision.reason, announce=False)
+        _out_of_hours_message(conversation)
+        return
+    assign_next(conversation, reason=Reason.ROUTING, note=decision.reason, announce=False)
+
+
+def _out_of_hours_message(conversation: Conversation) -> None:
+    from inboxes.conversations.services import message_create
+
+    config = RoutingSettings.current()
+    text = (
+        config.out_of_hours_message_ru
+        if conversation.inbox.language == "ru"
+        else config.out_of_hours_message_en
+    )
+    if text.strip():
+        message_create(conversation=conversation, sender_type="system", body=text, client_id=None)
+
+
+def queue_drain(branch: Branch, *, limit: int = 100) -> int:
+    """Assign waiting conversations of the branch, oldest first, while someone has room."""
+    assigned = 0
+    while assigned < limit:
+        with transaction.atomic():
+            locked_branch = _locked_branch(branch.pk)
+            waiting = (
+                Conversation.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("contact", "assignee")
+                .filter(branch=locked_branch, queued_at__isnull=False, assignee__isnull=True)
+                .exclude(status=Conversation.Status.CLOSED)
+                .order_by("queued_at", "pk")
+                .first()
+            )
+            if waiting is None:
+                return assigned
+            chosen = policy.pick_operator(selectors.candidates(locked_branch))
+            if chosen is None:
+                return assigned
+            _assign(
+                waiting,
+                User.objects.get(pk=chosen),
+                reason=Reason.ROUTING,
+                note=_("from the queue"),
+            )
+            assigned += 1
+    return assigned
+
+
+def queues_drain_for(user: User) -> int:
+    return sum(queue_drain(branch) for branch in user.branches.filter(is_active=True))
+
+
+@transaction.atomic
+def conversation_opened(*, conversation: Conversation, user: User) -> bool:
+    """The assignee opened the dialog: the escalation timer stops for good."""
+    locked = _locked_conversation(conversation.pk)
+    if locked.assignee_id != user.pk or locked.opened_at is not None:
+        return False
+    locked.opened_at = timezone.now()
+    locked.save(update_fields=["opened_at"])
+    deadlines_cancel(kind=ESCALATION, object_id=locked.pk)
+    conversation.opened_at = locked.opened_at
+    return True
+
+
+@transaction.atomic
+def escalation_fire(conversation_id: int, assignment_id: int) -> str:
+    """The assignee did not open the chat in time: pass it on. A stale timer does nothing."""
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None or conversation.branch_id is None:
+        return "gone"
+    _locked_branch(conversation.branch_id)
+    conversation = _locked_conversation(conversation_id)
+    current = conversation.assignments.order_by("-created_at", "-pk").first()
+    if (
+        conversation.status == Conversation.Status.CLOSED
+        or conversation.opened_at is not None
+        or current is None
+        or current.pk != assignment_id
+        or conversation.assignee_id is None
+    ):
+        return "stale"
+    previous = conversation.assignee_id
+    tried = set(
+        conversation.assignments.exclude(assignee=None).values_list("assignee_id", flat=True)
+    )
+    branch = conversation.branch
+    candidates = selectors.candidates(branch)
+    # Someone who has not had it yet; else anyone but the one who just let it wait.
+    chosen = policy.pick_operator(candidates, exclude=tried) or policy.pick_operator(
+        candidates, exclude={previous}
+    )
+    if chosen is not None:
+        _assign(
+            conversation,
+            User.objects.get(pk=chosen),
+            reason=Reason.ESCALATION,
+            note=_("not opened in time"),
+        )
+        return "passed"
+    _assign(
+        conversation,
+        None,
+        reason=Reason.ESCALATION,
+        note=_("not opened in time; nobody else is free"),
+    )
+    publish_on_commit(
+        "routing.alert",
+        {
+            "conversation_id": conversation.pk,
+            "branch_id": branch.pk,
+            "message": _("A chat waits in %(branch)s: nobody else is free to take it.")
+            % {"branch": branch.name},
+        },
+        to=[recipients.staff_group()],
+    )
+    return "queued"
+
+
+def transfer_targets(branch: Branch) -> list[dict[str, Any]]:
+    """The branch's operators with their status and load, for the transfer dialog."""
+    return [
+        {
+            "id": u.pk,
+            "full_name": u.full_name,
+            "status": u.status,
+            "load": u.load,
+            "capacity": u.capacity,
+        }
+        for u in selectors.operators_with_load(branch, online_only=False).order_by("full_name")
+    ]
+
+
+@transaction.atomic
+def conversation_transfer(
+    *,
+    conversation: Conversation,
+    actor: User,
+    branch: Branch,
+    operator: User | None = None,
+    note: str = "",
+) -> Conversation:
+    """Pass a chat to another branch: to its first free operator, or to a chosen one."""
+    branch = _locked_branch(branch.pk)  # branch before conversation, like every assigner
+    locked = _locked_conversation(conversation.pk)
+    if locked.assignee_id != actor.pk and not actor.is_supervisor_or_admin:
+        raise ValidationError(_("You can only transfer a chat you are handling."))
+    if locked.status == Conversation.Status.CLOSED:
+        raise ValidationError(_("A closed chat cannot be transferred."))
+    if not branch.is_active:
+        raise ValidationError(_("This branch is inactive."))
+    if operator is not None and (
+        not operator.is_active or not operator.branches.filter(pk=branch.pk).exists()
+    ):
+        raise ValidationError(
+            _("This person does not work in %(branch)s.") % {"branch": branch.name}
+        )
+    old_branch = locked.branch
+    locked.branch = branch
+    locked.save(update_fields=["branch"])
+    note = (note or "").strip()
+    if operator is not None:
+        _assign(locked, operator, reason=Reason.TRANSFER, actor=actor, note=note)
+    else:
+        assigned = assign_next(
+            locked, reason=Reason.TRANSFER, actor=actor, note=note, exclude={actor.pk}
+        )
+        if assigned is None:
+            locked.refresh_from_db()
+    if old_branch is not None and old_branch != branch:
+        transaction.on_commit(lambda: queue_drain(old_branch))
+    conversation.refresh_from_db()
+    return conversation
+
+
+@transaction.atomic
+def operator_status_set(*, user: User, status: str) -> User:
+    if status not in User.Status.values:
+        raise ValidationError({"status": [_("Choose online, away, busy or offline.")]})
+    User.objects.filter(pk=user.pk).update(status=status, status_changed_at=timezone.now())
+    user.status = status
+    publish_on_commit(
+        "operator.status",
+        {"user_id": user.pk, "status": status},
+        to=[recipients.staff_group(), recipients.user_group(user.pk)],
+    )
+    if status == User.Status.ONLINE:
+        transaction.on_commit(lambda: queues_drain_for(user))
+    return user
+
+
+def operator_capacity_set(*, user: User, capacity: int | None) -> User:
+    if capacity is not None and not 1 <= capacity <= 100:
+        raise ValidationError({"capacity": [_("Capacity is a number from 1 to 100, or empty.")]})
+    User.objects.filter(pk=user.pk).update(capacity=capacity)
+    user.capacity = capacity
+    transaction.on_commit(lambda: queues_drain_for(user))
+    return user
+
+
+def presence_gone(*, user_id: int) -> None:
+    """The user's last socket closed: set them offline unless one reappears in the grace."""
+    deadline_schedule(
+        kind=PRESENCE_GRACE,
+        object_id=user_id,
+        due_at=timezone.now() + timedelta(seconds=settings.PRESENCE_GRACE_SECONDS),
+    )
+
+
+def presence_grace_fire(user_id: int) -> str:
+    from django.db import connection
+
+    from inboxes.realtime.presence import user_online
+
+    if user_online(schema_name=connection.schema_name, user_id=user_id):
+        return "back"
+    user = User.objects.filter(pk=user_id).exclude(status=User.Status.OFFLINE).first()
+    if user is None:
+        return "already offline"
+    operator_status_set(user=user, status=User.Status.OFFLINE)
+    return "offline"

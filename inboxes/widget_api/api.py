@@ -1,0 +1,298 @@
+"""Widget API v1 (django-ninja; OpenAPI at /widget/v1/docs). Thin: resolve, call a service,
+serialise. The company comes from the public key or the visitor token, never the Host."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, NinjaAPI, Schema, UploadedFile
+from ninja.security import HttpBearer
+
+from inboxes.conversations import attachments, ratings, selectors, services
+from inboxes.conversations.payloads import (
+    contact_payload,
+    message_payload,
+    visitor_conversation_payload,
+)
+from inboxes.models import Contact, Conversation, Inbox
+from inboxes.routing.services import availability
+from inboxes.widget_api.context import (
+    VisitorContext,
+    WidgetError,
+    inbox_for_key,
+    visitor_for_token,
+)
+from inboxes.widget_api.identity import visitor_identify
+from inboxes.widget_api.tokens import visitor_token_make, visitor_token_read
+from messenger.geo import client_ip, geo_lookup
+
+
+class VisitorBearer(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> VisitorContext:
+        return visitor_for_token(token, request.headers)
+
+
+api = NinjaAPI(title="Messenger widget API", version="1", urls_namespace="widget-api")
+
+
+@api.exception_handler(WidgetError)
+def widget_error(request: HttpRequest, exc: WidgetError):  # type: ignore[no-untyped-def]
+    return api.create_response(request, {"detail": exc.message}, status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError):  # type: ignore[no-untyped-def]
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+def inbox_config(inbox: Inbox) -> dict[str, Any]:
+    return {
+        "name": inbox.name,
+        "greeting": inbox.greeting,
+        "language": inbox.language,
+        "color": inbox.color,
+        "position": inbox.position,
+        "load_mode": inbox.load_mode,
+        "load_delay_seconds": inbox.load_delay_seconds,
+        "rating_scale": inbox.rating_scale,
+        "attachments": {"max_mb": inbox.attachment_max_mb, "kinds": inbox.attachment_kinds},
+        "offline_title": {"ru": inbox.offline_title_ru, "en": inbox.offline_title_en},
+        "offline_message": {"ru": inbox.offline_message_ru, "en": inbox.offline_message_en},
+    }
+
+
+class RequestIn(Schema):
+    name: str = ""
+    contact: str
+    body: str
+    client_id: uuid.UUID
+
+
+class SessionIn(Schema):
+    token: str | None = None
+    page_url: str = ""
+
+
+class ContactIn(Schema):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class MessageIn(Schema):
+    body: str = ""
+    client_id: uuid.UUID
+    attachment_ids: list[int] = []
+
+
+class RatingIn(Schema):
+    score: int
+    comment: str = ""
+
+
+class IdentifyIn(Schema):
+    name: str | None = None
+    email: str | None = None
+    user_id: str | None = None
+    user_hash: str | None = None
+
+
+class ReceiptsIn(Schema):
+    delivered_seq: int | None = None
+    read_seq: int | None = None
+
+
+class TypingIn(Schema):
+    is_typing: bool
+
+
+def _visitor(request: HttpRequest) -> VisitorContext:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _conversation(ctx: VisitorContext, conversation_id: int) -> Conversation:
+    conversation = (
+        Conversation.objects.select_related("assignee")
+        .filter(pk=conversation_id, contact=ctx.contact, inbox=ctx.inbox)
+        .first()
+    )
+    if conversation is None:
+        raise WidgetError(404, _("Unknown conversation."))
+    return conversation
+
+
+@api.get("/inboxes/{public_key}/config", auth=None)
+def config(request: HttpRequest, public_key: str) -> dict[str, Any]:
+    _, inbox = inbox_for_key(public_key, request.headers)
+    return inbox_config(inbox)
+
+
+@api.post("/inboxes/{public_key}/sessions", auth=None)
+def session(request: HttpRequest, public_key: str, payload: SessionIn) -> dict[str, Any]:
+    """Create a visitor session, or resume the one a still-valid token names."""
+    company, inbox = inbox_for_key(public_key, request.headers)
+    claims = visitor_token_read(payload.token or "")
+    contact = None
+    if claims and claims.schema_name == company.schema_name and claims.inbox_id == inbox.pk:
+        contact = Contact.objects.filter(pk=claims.contact_id).first()
+    ip = client_ip(request)
+    geo = geo_lookup(ip)
+    if contact is None:
+        contact = services.contact_create(
+            page_url=payload.page_url,
+            ip=ip,
+            geo=geo,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    else:
+        services.contact_seen(contact=contact, page_url=payload.page_url, ip=ip, geo=geo)
+    conversation = services.conversation_open_for(inbox=inbox, contact=contact)
+    return {
+        "availability": availability(geo=services.contact_geo(contact)),
+        "token": visitor_token_make(
+            schema_name=company.schema_name, inbox_id=inbox.pk, contact_id=contact.pk
+        ),
+        "contact": contact_payload(contact),
+        "conversation": visitor_conversation_payload(conversation) if conversation else None,
+        "inbox": inbox_config(inbox),
+    }
+
+
+@api.patch("/contact", auth=VisitorBearer())
+def contact_update(request: HttpRequest, payload: ContactIn) -> dict[str, Any]:
+    ctx = _visitor(request)
+    contact = services.contact_update(
+        contact=ctx.contact, name=payload.name, email=payload.email, phone=payload.phone
+    )
+    return contact_payload(contact)
+
+
+@api.post("/conversations", auth=VisitorBearer())
+def conversation_start(request: HttpRequest) -> dict[str, Any]:
+    ctx = _visitor(request)
+    conversation, _created = services.conversation_start(inbox=ctx.inbox, contact=ctx.contact)
+    return visitor_conversation_payload(conversation)
+
+
+@api.get("/conversations/{conversation_id}", auth=VisitorBearer())
+def conversation_get(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    return visitor_conversation_payload(_conversation(_visitor(request), conversation_id))
+
+
+@api.get("/conversations/{conversation_id}/messages", auth=VisitorBearer())
+def message_list(
+    request: HttpRequest,
+    conversation_id: int,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    conversation = _conversation(_visitor(request), conversation_id)
+    page = selectors.message_page(
+        conversation=conversation, after=after, before=before, limit=limit
+    )
+    return {
+        "messages": [message_payload(m) for m in page],
+        "conversation": visitor_conversation_payload(conversation),
+    }
+
+
+@api.post(
+    "/conversations/{conversation_id}/messages",
+    auth=VisitorBearer(),
+    response={200: dict, 201: dict},
+)
+def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn):  # type: ignore[no-untyped-def]
+    conversation = _conversation(_visitor(request), conversation_id)
+    message, created = services.message_create(
+        conversation=conversation,
+        sender_type="visitor",
+        body=payload.body,
+        client_id=payload.client_id,
+        attachment_ids=payload.attachment_ids,
+    )
+    return (201 if created else 200), message_payload(message)
+
+
+@api.post(
+    "/conversations/{conversation_id}/attachments", auth=VisitorBearer(), response={201: dict}
+)
+def attachment_upload(
+    request: HttpRequest,
+    conversation_id: int,  # type: ignore[no-untyped-def]
+    file: UploadedFile = File(...),
+):
+    """Upload a file (checked by content); send it with the next message's attachment_ids."""
+    ctx = _visitor(request)
+    conversation = _conversation(ctx, conversation_id)
+    attachment = attachments.attachment_upload(
+        conversation=conversation, inbox=ctx.inbox, upload=file, uploaded_by="visitor"
+    )
+    return 201, attachments.attachment_payload(attachment)
+
+
+@api.post("/conversations/{conversation_id}/rating", auth=VisitorBearer())
+def rate(request: HttpRequest, conversation_id: int, payload: RatingIn) -> dict[str, Any]:
+    conversation = _conversation(_visitor(request), conversation_id)
+    rated = ratings.conversation_rate(
+        conversation=conversation, score=payload.score, comment=payload.comment
+    )
+    return visitor_conversation_payload(rated)
+
+
+@api.post("/identify", auth=VisitorBearer())
+def identify(request: HttpRequest, payload: IdentifyIn) -> dict[str, Any]:
+    """Name and email from the site; with a signed user id, the verified contact."""
+    ctx = _visitor(request)
+    contact = visitor_identify(
+        inbox=ctx.inbox,
+        contact=ctx.contact,
+        name=payload.name,
+        email=payload.email,
+        user_id=payload.user_id,
+        user_hash=payload.user_hash,
+    )
+    conversation = services.conversation_open_for(inbox=ctx.inbox, contact=contact)
+    return {
+        "token": visitor_token_make(
+            schema_name=ctx.company.schema_name, inbox_id=ctx.inbox.pk, contact_id=contact.pk
+        ),
+        "contact": contact_payload(contact),
+        "conversation": visitor_conversation_payload(conversation) if conversation else None,
+    }
+
+
+@api.post("/conversations/{conversation_id}/receipts", auth=VisitorBearer())
+def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) -> dict[str, Any]:
+    conversation = _conversation(_visitor(request), conversation_id)
+    conversation = services.visitor_receipts_mark(
+        conversation=conversation, delivered_seq=payload.delivered_seq, read_seq=payload.read_seq
+    )
+    return visitor_conversation_payload(conversation)
+
+
+@api.post("/requests", auth=VisitorBearer(), response={201: dict})
+def offline_request(request: HttpRequest, payload: RequestIn):  # type: ignore[no-untyped-def]
+    """Leave a request when nobody can chat (the offline form)."""
+    ctx = _visitor(request)
+    conversation = services.offline_request_create(
+        inbox=ctx.inbox,
+        contact=ctx.contact,
+        name=payload.name,
+        contact_info=payload.contact,
+        body=payload.body,
+        client_id=payload.client_id,
+    )
+    return 201, visitor_conversation_payload(conversation)
+
+
+@api.post("/conversations/{conversation_id}/typing", auth=VisitorBearer())
+def typing(request: HttpRequest, conversation_id: int, payload: TypingIn) -> dict[str, bool]:
+    conversation = _conversation(_visitor(request), conversation_id)
+    services.typing_signal(conversation=conversation, side="visitor", is_typing=payload.is_typing)
+    return {"ok": True}

@@ -1,0 +1,107 @@
+"""The widget's built files (widget-cdn/dist) and the chat frame page.
+
+Hashed files are immutable; `loader.js` (the one name sites embed) is cached briefly. In
+production the same files are uploaded to object storage behind a CDN (widget-cdn/README.md).
+The frame page is what the loader puts in an iframe: its `frame-ancestors` is the inbox's
+allowlist, so only allowed sites can show the chat.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET
+
+from inboxes.models import Inbox
+from inboxes.widget_api.blocked import blocked_origin_record
+from inboxes.widget_api.context import WidgetError, inbox_for_key
+from inboxes.widget_api.origins import domain_allowed, host_of
+
+LOADER = "loader.js"
+
+
+def dist_dir() -> Path:
+    return Path(settings.WIDGET_DIST_DIR)
+
+
+@lru_cache(maxsize=1)
+def _manifest(mtime: float) -> dict[str, str]:
+    return json.loads((dist_dir() / "manifest.json").read_text())
+
+
+def manifest() -> dict[str, str]:
+    path = dist_dir() / "manifest.json"
+    if not path.exists():
+        return {}
+    return _manifest(path.stat().st_mtime)
+
+
+@require_GET
+def cdn_file_view(request: HttpRequest, name: str) -> HttpResponse:
+    if "/" in name or name.startswith("."):
+        raise Http404
+    path = dist_dir() / name
+    if not path.is_file():
+        raise Http404
+    response = FileResponse(
+        path.open("rb"), content_type=mimetypes.guess_type(name)[0] or "application/octet-stream"
+    )
+    if name == LOADER:
+        response["Cache-Control"] = "public, max-age=300"
+    else:
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def frame_ancestors(inbox: Inbox) -> str:
+    sources = []
+    for domain in inbox.allowed_domains:
+        # Entries are host names, any port (as the API's Origin check): a source without a
+        # port would match only the scheme's default one, so `:*` follows.
+        sources += [f"https://{domain}", f"http://{domain}", f"https://{domain}:*",
+                    f"http://{domain}:*"]
+    return " ".join(sources) or "'none'"
+
+
+@xframe_options_exempt  # frame-ancestors (the inbox's allowlist) governs framing here
+@require_GET
+def frame_view(request: HttpRequest, public_key: str) -> HttpResponse:
+    """The chat's own page inside the site's iframe."""
+    referer_host = host_of(request.headers.get("Referer", ""))
+    try:
+        # The frame request comes from the site page: its Referer must be allowed.
+        _company, inbox = inbox_for_key(public_key, {"Referer": request.headers.get("Referer", "")})
+    except WidgetError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+    finally:
+        connection.set_schema_to_public()
+    if not domain_allowed(referer_host, inbox.allowed_domains):
+        blocked_origin_record(inbox_id=inbox.pk, host=referer_host)
+        return HttpResponse(status=403)
+    response = render(
+        request,
+        "widget/frame.html",
+        {
+            "public_key": public_key,
+            "widget_js": manifest().get("widget.js", ""),
+            "language": request.GET.get("lang") or inbox.language,
+        },
+    )
+    response["Content-Security-Policy"] = (
+        f"frame-ancestors {frame_ancestors(inbox)}; default-src 'self'; "
+        "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        "connect-src 'self' ws: wss:; script-src 'self'; base-uri 'none'; form-action 'none'"
+    )
+    response["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response

@@ -1,0 +1,88 @@
+"""The visitor's event stream over Server-Sent Events, for browsers whose WebSocket is blocked.
+
+Same events as the socket. A reconnecting EventSource sends Last-Event-ID (the last message
+sequence number it saw); the stream first replays what was missed from the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+
+from inboxes.conversations import selectors
+from inboxes.conversations.payloads import message_payload
+from inboxes.models import Conversation
+from inboxes.realtime.db import in_schema
+from inboxes.widget_api.context import VisitorContext, WidgetError, visitor_for_token
+from messenger.realtime import group
+
+KEEPALIVE_SECONDS = 15
+
+
+def _frame(event: str, payload: Any, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+def _missed(ctx: VisitorContext, conversation_id: int, after: int) -> list[dict[str, Any]]:
+    conversation = Conversation.objects.filter(
+        pk=conversation_id, contact=ctx.contact, inbox=ctx.inbox
+    ).first()
+    if conversation is None:
+        return []
+    return [
+        message_payload(m)
+        for m in selectors.message_page(conversation=conversation, after=after, limit=100)
+    ]
+
+
+def _int_param(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
+    headers = dict(request.headers)
+    site = request.GET.get("site", "")
+    if site:  # an EventSource cannot send X-Widget-Site; the widget frame names its site here
+        headers["X-Widget-Site"] = site
+    try:
+        ctx = await in_schema("public", visitor_for_token, request.GET.get("token", ""), headers)
+    except WidgetError as exc:
+        return JsonResponse({"detail": exc.message}, status=exc.status)
+    schema = ctx.company.schema_name
+    conversation_id = _int_param(request.GET.get("conversation_id"))
+    after = _int_param(request.headers.get("Last-Event-ID")) or _int_param(request.GET.get("after"))
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    name = group("contact", ctx.contact.pk, schema_name=schema)
+    await layer.group_add(name, channel)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield "retry: 3000\n\n"
+            if conversation_id is not None and after is not None:
+                for payload in await in_schema(schema, _missed, ctx, conversation_id, after):
+                    yield _frame("message.created", payload, payload["seq"])
+            while True:
+                try:
+                    message = await asyncio.wait_for(layer.receive(channel), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                payload = message.get("payload", {})
+                seq = payload.get("seq") if message.get("event") == "message.created" else None
+                yield _frame(message.get("event", "event"), payload, seq)
+        finally:
+            await layer.group_discard(name, channel)
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

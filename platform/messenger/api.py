@@ -1,0 +1,150 @@
+"""The panel's JSON API (django-ninja, OpenAPI at /api/v1/docs), session-authenticated."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI, Router, Schema
+from ninja.errors import HttpError
+from ninja.security import django_auth
+
+from inboxes.panel.api import router as conversations_router
+from inboxes.panel.api import status_router as routing_router
+from tenants.organization import selectors, services
+
+api = NinjaAPI(
+    title="Messenger panel API", version="1", urls_namespace="panel-api", auth=django_auth
+)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404):  # type: ignore[no-untyped-def]
+    return api.create_response(request, {"detail": "Not found"}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError):  # type: ignore[no-untyped-def]
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    role: str
+    company: str
+    notifications_muted: bool
+    status: str
+
+
+class MeIn(Schema):
+    notifications_muted: bool
+
+
+class BranchOut(Schema):
+    id: int
+    name: str
+    region: str
+    timezone: str
+    is_active: bool
+    is_default: bool
+
+
+class BranchIn(Schema):
+    name: str
+    region: str = ""
+    timezone: str
+    is_active: bool = True
+
+
+class PersonOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    role: str
+    is_active: bool
+    branch_ids: list[int]
+
+
+me_router = Router(tags=["me"])
+branches_router = Router(tags=["branches"])
+team_router = Router(tags=["team"])
+
+
+def _company(request: HttpRequest):  # type: ignore[no-untyped-def]
+    company = getattr(request, "tenant", None)
+    if company is None or not company.pk:
+        raise HttpError(404, "Not a company host")
+    return company
+
+
+def _admin(request: HttpRequest) -> None:
+    _company(request)
+    if not request.user.is_company_admin:
+        raise HttpError(403, "Company admins only")
+
+
+@me_router.get("", response=MeOut)
+def me(request: HttpRequest) -> dict[str, object]:
+    company = _company(request)
+    user = request.user
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role,
+        "company": company.slug,
+        "notifications_muted": user.notifications_muted,
+        "status": user.status,
+    }
+
+
+@me_router.patch("", response=MeOut)
+def me_update(request: HttpRequest, payload: MeIn) -> dict[str, object]:
+    """The per-user mute of sounds and browser notifications."""
+    request.user.notifications_muted = payload.notifications_muted
+    request.user.save(update_fields=["notifications_muted"])
+    return me(request)
+
+
+@branches_router.get("", response=list[BranchOut])
+def branch_list(request: HttpRequest):  # type: ignore[no-untyped-def]
+    _company(request)
+    return list(selectors.branch_list())
+
+
+@branches_router.post("", response={201: BranchOut})
+def branch_create(request: HttpRequest, payload: BranchIn):  # type: ignore[no-untyped-def]
+    _admin(request)
+    branch = services.branch_create(
+        name=payload.name,
+        region=payload.region,
+        timezone_name=payload.timezone,
+        is_active=payload.is_active,
+        actor=request.user,
+    )
+    return 201, branch
+
+
+@team_router.get("", response=list[PersonOut])
+def team_list(request: HttpRequest) -> list[dict[str, object]]:
+    _admin(request)
+    return [
+        {
+            "id": p.pk,
+            "email": p.email,
+            "full_name": p.full_name,
+            "role": p.role,
+            "is_active": p.is_active,
+            "branch_ids": [b.pk for b in p.branches.all()],
+        }
+        for p in selectors.team_list()
+    ]
+
+
+api.add_router("/me", me_router)
+api.add_router("/branches", branches_router)
+api.add_router("/team", team_router)
+api.add_router("/conversations", conversations_router)
+api.add_router("/routing", routing_router)

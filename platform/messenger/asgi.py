@@ -1,0 +1,23 @@
+"""ASGI entry point: Django for HTTP, Channels consumers for WebSockets."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "messenger.settings")
+
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.core.asgi import get_asgi_application
+
+django_application = get_asgi_application()
+
+from inboxes.realtime.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        # Consumers authenticate and check origins themselves: the panel by session cookie and
+        # same-host Origin, the widget by token and the inbox's domain allowlist.
+        "websocket": URLRouter(websocket_urlpatterns),
+    }
+)

@@ -1,0 +1,1 @@
+"""The shared kernel's Django app: management commands and start-up wiring (Sentry, logs)."""

@@ -1,0 +1,15 @@
+"""App config of the shared kernel: initialises Sentry once Django is ready."""
+
+from django.apps import AppConfig
+
+
+class KernelConfig(AppConfig):
+    name = "messenger.kernel"
+    label = "kernel"
+
+    def ready(self) -> None:
+        from messenger.observability import sentry_init
+
+        sentry_init()
+        # Deadline handlers register themselves on import.
+        import inboxes.routing.deadlines  # noqa: F401

@@ -1,0 +1,84 @@
+"""The demo company for development: `demo`, two branches, an admin, three operators, one inbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from inboxes.models import Inbox
+from inboxes.services import inbox_create
+from tenants.accounts.models import User
+from tenants.companies.models import Company
+from tenants.companies.services import company_signup
+from tenants.organization.models import Branch
+from tenants.organization.services import branch_create, operator_create
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "demo-chat-2026"
+STAFF_EMAIL = "staff@messenger.local"
+STAFF_PASSWORD = "staff-console-2026"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    password: str
+
+
+DEMO_PEOPLE = [
+    ("Ольга Смирнова", "olga@demo.local", User.Role.OPERATOR, ["Москва"]),
+    ("Иван Петров", "ivan@demo.local", User.Role.OPERATOR, ["Екатеринбург"]),
+    ("Мария Кузнецова", "maria@demo.local", User.Role.SUPERVISOR, ["Москва", "Екатеринбург"]),
+]
+
+
+def demo_seed() -> list[DemoLogin]:
+    """Create the demo company and the platform staff login once; later runs keep the data."""
+    logins = [
+        DemoLogin("platform staff", STAFF_EMAIL, STAFF_PASSWORD),
+        DemoLogin("admin", "admin@demo.local", DEMO_PASSWORD),
+    ]
+    logins += [
+        DemoLogin(str(role.label), email, DEMO_PASSWORD) for _, email, role, _ in DEMO_PEOPLE
+    ]
+    if not User.objects.filter(email=STAFF_EMAIL).exists():
+        User.objects.create_superuser(STAFF_EMAIL, STAFF_PASSWORD, full_name="Platform Staff")
+    if Company.objects.filter(slug=DEMO_SLUG).exists():
+        return logins
+    with transaction.atomic():
+        result = company_signup(
+            name="Демо Компания",
+            slug=DEMO_SLUG,
+            admin_name="Анна Админова",
+            email="admin@demo.local",
+            password=DEMO_PASSWORD,
+            language="ru",
+            timezone_name="Europe/Moscow",
+        )
+        with schema_context(result.company.schema_name):
+            main = Branch.objects.get(is_default=True)
+            main.name, main.region = "Москва", "Moscow"
+            main.save(update_fields=["name", "region"])
+            branch_create(
+                name="Екатеринбург", region="Sverdlovsk Oblast", timezone_name="Asia/Yekaterinburg"
+            )
+            by_name = {b.name: b.pk for b in Branch.objects.all()}
+            for full_name, email, role, branches in DEMO_PEOPLE:
+                operator_create(
+                    email=email,
+                    full_name=full_name,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    branch_ids=[by_name[b] for b in branches],
+                )
+            if not Inbox.objects.exists():
+                inbox_create(
+                    name="Сайт",
+                    allowed_domains=["localhost", "*.localhost", "127.0.0.1"],
+                    greeting="Здравствуйте! Чем можем помочь?",
+                    language="ru",
+                )
+    return logins

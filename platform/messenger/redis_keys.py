@@ -1,0 +1,26 @@
+"""Raw Redis access for what the cache API cannot express (presence, counters, streams).
+
+Every key is built by `tenant_key`, which always carries the active company's schema, so a
+value written for one company can never be read through another's (ARCHITECTURE.md, Tenancy).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+
+@lru_cache(maxsize=1)
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+
+
+def tenant_key(*parts: object, schema_name: str | None = None) -> str:
+    """`t:<schema>:<part>:<part>…`; the schema defaults to the connection's active one."""
+    schema = schema_name or connection.schema_name
+    if not schema:
+        raise RuntimeError("No company schema is active; refusing to build a Redis key")
+    return ":".join(["t", schema, *(str(p) for p in parts)])

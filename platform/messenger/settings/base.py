@@ -1,0 +1,183 @@
+"""Core Django settings: apps, middleware, templates, auth, i18n, static files."""
+
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from .env import DEBUG, env, secret
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = PROJECT_DIR.parent.parent
+
+SECRET_KEY = secret("DJANGO_SECRET_KEY", dev_default="dev-only-insecure-secret-key-change-me")
+DEBUG = DEBUG
+
+# The host companies' panels hang under: `<slug>.<BASE_HOST>`; signup and console live on it.
+BASE_HOST: str = env.str("BASE_HOST", default="localhost")
+# Port shown in links in development (browsers resolve *.localhost to loopback).
+PUBLIC_PORT: str = env.str("PUBLIC_PORT", default="8000" if DEBUG else "")
+PUBLIC_SCHEME: str = env.str("PUBLIC_SCHEME", default="http" if DEBUG else "https")
+
+ALLOWED_HOSTS = [BASE_HOST, f".{BASE_HOST}", "127.0.0.1", "testserver"]
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS",
+    default=[
+        f"{PUBLIC_SCHEME}://{BASE_HOST}:{PUBLIC_PORT}",
+        f"{PUBLIC_SCHEME}://*.{BASE_HOST}:{PUBLIC_PORT}",
+    ]
+    if PUBLIC_PORT
+    else [f"{PUBLIC_SCHEME}://{BASE_HOST}", f"{PUBLIC_SCHEME}://*.{BASE_HOST}"],
+)
+
+SHARED_APPS = [
+    # Listed first so its `migrate_schemas` (template schema, fast no-op) wins over django-tenants'.
+    "messenger.kernel",
+    "django_tenants",
+    "tenants.companies",
+    "tenants.console",
+    "billing",
+    "tenants.accounts",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "ninja",
+    "channels",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "tenants.accounts",
+    "tenants.organization",
+    "inboxes",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
+
+MIDDLEWARE = [
+    "messenger.health.HealthMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "inboxes.widget_api.cors.WidgetCorsMiddleware",
+    "messenger.tenancy.CompanyHostMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "messenger.i18n.CompanyLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "messenger.tenancy.SuspendedCompanyMiddleware",
+    "messenger.logs.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "messenger.urls_tenant"
+PUBLIC_SCHEMA_URLCONF = "messenger.urls_public"
+ASGI_APPLICATION = "messenger.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PROJECT_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "messenger.context.site",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dialogs"  # after /login/ without ?next= (default is /accounts/profile/)
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if env.bool("FAST_PASSWORD_HASHER", default=False):  # tests and benchmarks only
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # one sessions table per schema
+SESSION_COOKIE_NAME = "msid"
+SECURE_COOKIES: bool = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LOCALE_PATHS = [PROJECT_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = REPO_DIR / ".data" / "static"
+STATICFILES_DIRS = [PROJECT_DIR / "static"]
+# Hashed, compressed static files need `collectstatic`; development and tests serve from finders.
+STATIC_MANIFEST: bool = env.bool("STATIC_MANIFEST", default=not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Messenger <noreply@localhost>")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(REPO_DIR / ".data" / "mail"))
+
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# GeoIP (roadmap item 1): a MaxMind GeoLite2/GeoIP2 City database; unset → default branch.
+GEOIP_CITY_DB: str = env.str("GEOIP_CITY_DB", default="")
+# Proxies (CIDRs, e.g. "10.0.0.0/8") whose X-Forwarded-For header is believed.
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+# How long an operator's sockets may all be gone before they are set offline.
+PRESENCE_GRACE_SECONDS: int = env.int("PRESENCE_GRACE_SECONDS", default=60)
+
+# Attachments: local files in development; S3-compatible storage when a bucket is configured.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(REPO_DIR / ".data" / "media"))
+AWS_STORAGE_BUCKET_NAME: str = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+    AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# The widget's built files (widget-cdn/dist), served at /cdn/ in development.
+WIDGET_DIST_DIR: str = env.str("WIDGET_DIST_DIR", default=str(REPO_DIR / "widget-cdn" / "dist"))

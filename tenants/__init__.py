@@ -1,0 +1,1 @@
+"""Companies and their people: the public schema (companies, signup, console) and accounts."""

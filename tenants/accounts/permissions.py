@@ -1,0 +1,40 @@
+"""View guards for the panel: a logged-in person of this company, optionally of a given role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+View = Callable[..., HttpResponse]
+
+
+def panel_view(*, admin: bool = False, supervisor: bool = False) -> Callable[[View], View]:
+    """Require a company host, a logged-in user and, optionally, the admin/supervisor role."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            company = getattr(request, "tenant", None)
+            if company is None or not company.pk:
+                raise Http404
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            allowed = (
+                request.user.is_company_admin
+                if admin
+                else request.user.is_supervisor_or_admin
+                if supervisor
+                else True
+            )
+            if not allowed:
+                return render(request, "errors/forbidden.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

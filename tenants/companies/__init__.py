@@ -1,0 +1,1 @@
+"""Companies (the tenant model), their domains, self-service signup and widget key routing."""

@@ -1,0 +1,66 @@
+"""Base-host pages: the landing page and self-service signup."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+
+from messenger.tenancy import company_url
+from tenants.accounts.handoff import handoff_token_make
+from tenants.companies.forms import SignupForm
+from tenants.companies.services import company_signup
+
+
+def landing_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "companies/landing.html")
+
+
+def signup_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = SignupForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = company_signup(
+                    name=data["name"],
+                    slug=data["slug"],
+                    admin_name=data["admin_name"],
+                    email=data["email"],
+                    password=data["password"],
+                    language=data["language"],
+                    timezone_name=data["timezone"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                token = handoff_token_make(
+                    user=result.admin, schema_name=result.company.schema_name
+                )
+                return redirect(company_url(result.company, f"/auth/handoff/?token={token}"))
+    else:
+        form = SignupForm(
+            initial={"language": translation.get_language() or "ru", "timezone": "Europe/Moscow"}
+        )
+    return render(request, "companies/signup.html", {"form": form})
+
+
+def demo_page_view(request: HttpRequest) -> HttpResponse:
+    """A plain page of a pretend customer site with the demo company's chat on it."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from inboxes.models import Inbox
+    from tenants.companies.models import Company
+
+    company = Company.objects.filter(slug=request.GET.get("company", "demo")).first()
+    public_key = ""
+    if company is not None:
+        with schema_context(company.schema_name):
+            inbox = Inbox.objects.filter(is_active=True).order_by("pk").first()
+            public_key = inbox.public_key if inbox else ""
+        connection.set_schema_to_public()
+    return render(
+        request, "companies/demo_page.html", {"public_key": request.GET.get("key", public_key)}
+    )

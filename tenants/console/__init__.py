@@ -1,0 +1,1 @@
+"""The superadmin console for platform staff, on the base host, with its audit trail."""

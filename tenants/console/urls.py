@@ -1,0 +1,13 @@
+"""Console URLs, mounted at /console/ on the base host only."""
+
+from django.urls import path
+
+from tenants.console import views
+
+urlpatterns = [
+    path("", views.company_list_view, name="console-companies"),
+    path("login/", views.ConsoleLoginView.as_view(), name="console-login"),
+    path("logout/", views.console_logout_view, name="console-logout"),
+    path("companies/<int:pk>/", views.company_detail_view, name="console-company"),
+    path("companies/<int:pk>/status/", views.company_suspend_view, name="console-company-status"),
+]

@@ -1,0 +1,1 @@
+"""A company's structure in its own schema: branches, operators' membership, invitations."""

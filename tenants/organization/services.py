@@ -1,0 +1,355 @@
+"""Company set-up services: branches, operators, roles, invitations, deactivation.
+
+All run inside the company's schema (the caller's request or task has selected it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from messenger.realtime import group, publish_on_commit
+from messenger.tasks import enqueue_on_commit
+from tenants.accounts.models import User
+from tenants.companies.models import Company
+from tenants.organization.models import Branch, BranchMembership, Invitation
+
+ROLES = {choice.value for choice in User.Role}
+
+
+def _clean_branch_fields(
+    *, name: str, region: str, timezone_name: str, exclude_pk: int | None = None
+) -> tuple[str, str, str]:
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("Enter the branch name.")]
+    elif len(name) > 120:
+        errors["name"] = [_("The branch name is too long.")]
+    elif Branch.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists():
+        errors["name"] = [_("A branch with this name already exists.")]
+    if timezone_name not in zoneinfo.available_timezones():
+        errors["timezone"] = [_("Unknown time zone.")]
+    region = (region or "").strip()
+    if len(region) > 120:
+        errors["region"] = [_("The region is too long.")]
+    if errors:
+        raise ValidationError(errors)
+    return name, region, timezone_name
+
+
+@transaction.atomic
+def branch_create(
+    *,
+    name: str,
+    region: str,
+    timezone_name: str,
+    is_default: bool = False,
+    is_active: bool = True,
+    actor: User | None = None,
+) -> Branch:
+    """Create a branch; the first branch of a company becomes its default."""
+    name, region, timezone_name = _clean_branch_fields(
+        name=name, region=region, timezone_name=timezone_name
+    )
+    if not Branch.objects.exists():
+        is_default, is_active = True, True
+    if is_default:
+        Branch.objects.filter(is_default=True).update(is_default=False)
+    return Branch.objects.create(
+        name=name,
+        region=region,
+        timezone=timezone_name,
+        is_default=is_default,
+        is_active=is_active or is_default,
+    )
+
+
+@transaction.atomic
+def branch_update(
+    *, branch: Branch, name: str, region: str, timezone_name: str, is_active: bool
+) -> Branch:
+    name, region, timezone_name = _clean_branch_fields(
+        name=name, region=region, timezone_name=timezone_name, exclude_pk=branch.pk
+    )
+    if branch.is_default and not is_active:
+        raise ValidationError(
+            {
+                "is_active": [
+                    _("The default branch cannot be deactivated; make another default first.")
+                ]
+            }
+        )
+    branch.name, branch.region, branch.timezone, branch.is_active = (
+        name,
+        region,
+        timezone_name,
+        is_active,
+    )
+    branch.save(update_fields=["name", "region", "timezone", "is_active"])
+    return branch
+
+
+@transaction.atomic
+def branch_set_default(*, branch: Branch) -> Branch:
+    """Make this branch the one chats go to when no routing rule matches (roadmap item 1)."""
+    if not branch.is_active:
+        raise ValidationError(_("An inactive branch cannot be the default."))
+    # Lock the branch rows so two admins switching the default at once cannot leave two.
+    list(Branch.objects.select_for_update().filter(is_default=True))
+    Branch.objects.filter(is_default=True).exclude(pk=branch.pk).update(is_default=False)
+    Branch.objects.filter(pk=branch.pk).update(is_default=True)
+    branch.is_default = True
+    return branch
+
+
+def _clean_person(
+    *, email: str, full_name: str, role: str, branch_ids: Iterable[int]
+) -> tuple[str, str, str, list[Branch]]:
+    errors: dict[str, list[str]] = {}
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [_("Enter a valid email address.")]
+    else:
+        if User.objects.filter(email=email).exists():
+            errors["email"] = [_("Somebody in your company already has this email.")]
+    if role not in ROLES:
+        errors["role"] = [_("Choose a role.")]
+    ids = {int(i) for i in branch_ids}
+    branches = list(Branch.objects.filter(pk__in=ids))
+    if len(branches) != len(ids):
+        errors["branches"] = [_("Choose branches of your company.")]
+    if len((full_name or "").strip()) > 120:
+        errors["full_name"] = [_("The name is too long.")]
+    if errors:
+        raise ValidationError(errors)
+    return email, (full_name or "").strip(), role, branches
+
+
+def _company_user_count_refresh() -> None:
+    Company.objects.filter(schema_name=connection.schema_name).update(
+        user_count=User.objects.filter(is_active=True).count()
+    )
+
+
+@transaction.atomic
+def operator_create(
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    role: str,
+    branch_ids: Iterable[int] = (),
+    actor: User | None = None,
+) -> User:
+    """Create a person directly with a password the admin hands over."""
+    email, full_name, role, branches = _clean_person(
+        email=email, full_name=full_name, role=role, branch_ids=branch_ids
+    )
+    if not full_name:
+        raise ValidationError({"full_name": [_("Enter the name.")]})
+    try:
+        validate_password(password, user=User(email=email, full_name=full_name))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user = User.objects.create_user(email, password, full_name=full_name, role=role)
+    BranchMembership.objects.bulk_create(BranchMembership(branch=b, user=user) for b in branches)
+    _company_user_count_refresh()
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def operator_invite(
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    branch_ids: Iterable[int],
+    actor: User,
+    accept_url_for: Callable[[str], str],
+) -> Invitation:
+    """Email an expiring link to join; the token itself is never stored.
+
+    `accept_url_for(token)` builds the absolute link on the company's host.
+    """
+    email, full_name, role, branches = _clean_person(
+        email=email, full_name=full_name, role=role, branch_ids=branch_ids
+    )
+    now = timezone.now()
+    # A fresh invitation replaces any pending one for the same address.
+    Invitation.objects.filter(email=email, accepted_at=None, revoked_at=None).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        email=email,
+        full_name=full_name,
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by=actor,
+        expires_at=now + timedelta(hours=settings.INVITATION_TTL_HOURS),
+    )
+    invitation.branches.set(branches)
+    from tenants.organization.tasks import invitation_email_send
+
+    enqueue_on_commit(invitation_email_send, invitation.pk, accept_url_for(token))
+    return invitation
+
+
+def invitation_email_send(*, invitation_id: int, accept_url: str) -> bool:
+    """Email a pending invitation in the company's language; False when no longer pending."""
+    invitation = Invitation.objects.select_related("invited_by").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_pending:
+        return False
+    company = Company.objects.get(schema_name=connection.schema_name)
+    actor_name = invitation.invited_by.full_name if invitation.invited_by else company.name
+    with translation.override(company.language):
+        context = {
+            "company": company,
+            "invitation": invitation,
+            "url": accept_url,
+            "actor_name": actor_name,
+            "hours": settings.INVITATION_TTL_HOURS,
+        }
+        subject = _("%(actor)s invites you to %(company)s on Messenger") % {
+            "actor": actor_name,
+            "company": company.name,
+        }
+        body = render_to_string("organization/email/invitation.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+    return True
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The pending invitation for this token, or None when unknown, used, revoked or expired."""
+    invitation = Invitation.objects.filter(token_hash=_token_hash(token or "")).first()
+    if invitation is None or not invitation.is_pending:
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, full_name: str, password: str) -> User:
+    """Turn a pending invitation into a user with the invited role and branches."""
+    invitation = (
+        Invitation.objects.select_for_update().filter(token_hash=_token_hash(token or "")).first()
+    )
+    if invitation is None or not invitation.is_pending:
+        raise ValidationError(
+            _("This invitation link is invalid or has expired."), code="invalid_invitation"
+        )
+    full_name = (full_name or "").strip() or invitation.full_name
+    if not full_name:
+        raise ValidationError({"full_name": [_("Enter your name.")]})
+    if User.objects.filter(email=invitation.email).exists():
+        raise ValidationError(_("This invitation has already been used."))
+    try:
+        validate_password(password, user=User(email=invitation.email, full_name=full_name))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user = User.objects.create_user(
+        invitation.email, password, full_name=full_name, role=invitation.role
+    )
+    BranchMembership.objects.bulk_create(
+        BranchMembership(branch=b, user=user) for b in invitation.branches.all()
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    _company_user_count_refresh()
+    return user
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(revoked_at=timezone.now())
+
+
+def _other_active_admin_exists(user: User) -> bool:
+    return User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
+
+
+@transaction.atomic
+def operator_update(
+    *, user: User, full_name: str, role: str, branch_ids: Iterable[int], actor: User
+) -> User:
+    """Change a person's name, role and branch membership."""
+    if role not in ROLES:
+        raise ValidationError({"role": [_("Choose a role.")]})
+    full_name = (full_name or "").strip()
+    if not full_name:
+        raise ValidationError({"full_name": [_("Enter the name.")]})
+    if (
+        user.role == User.Role.ADMIN
+        and role != User.Role.ADMIN
+        and not _other_active_admin_exists(user)
+    ):
+        raise ValidationError({"role": [_("The company needs at least one active admin.")]})
+    ids = {int(i) for i in branch_ids}
+    branches = list(Branch.objects.filter(pk__in=ids))
+    if len(branches) != len(ids):
+        raise ValidationError({"branches": [_("Choose branches of your company.")]})
+    user.full_name, user.role = full_name, role
+    user.save(update_fields=["full_name", "role"])
+    BranchMembership.objects.filter(user=user).exclude(branch__in=branches).delete()
+    existing = set(BranchMembership.objects.filter(user=user).values_list("branch_id", flat=True))
+    BranchMembership.objects.bulk_create(
+        BranchMembership(branch=b, user=user) for b in branches if b.pk not in existing
+    )
+    return user
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Delete every session of this user in the current schema; return how many."""
+    ended = [
+        s.session_key
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if s.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    Session.objects.filter(session_key__in=ended).delete()
+    return len(ended)
+
+
+@transaction.atomic
+def operator_deactivate(*, user: User, actor: User) -> User:
+    """Deactivate a person: they cannot log in and every open session ends at once."""
+    if user.pk == actor.pk:
+        raise ValidationError(_("You cannot deactivate yourself."))
+    if user.role == User.Role.ADMIN and not _other_active_admin_exists(user):
+        raise ValidationError(_("The company needs at least one active admin."))
+    user.is_active = False
+    user.deactivated_at = timezone.now()
+    user.save(update_fields=["is_active", "deactivated_at"])
+    # Inactive users are already refused by the auth backend on their next request; deleting
+    # the sessions also makes the cookies worthless if they are ever reactivated.
+    user_sessions_end(user=user)
+    # Open panel sockets close too (the consumer ends on this event).
+    publish_on_commit("session.ended", {"user_id": user.pk}, to=[group("user", user.pk)])
+    _company_user_count_refresh()
+    return user
+
+
+@transaction.atomic
+def operator_reactivate(*, user: User) -> User:
+    user.is_active = True
+    user.deactivated_at = None
+    user.save(update_fields=["is_active", "deactivated_at"])
+    _company_user_count_refresh()
+    return user

@@ -1,0 +1,21 @@
+"""Celery entry points of the organisation app (thin: fetch by id, call a service)."""
+
+from __future__ import annotations
+
+import smtplib
+
+from messenger.celery import app
+from tenants.organization import services
+
+
+@app.task(
+    name="organization.invitation_email_send",
+    acks_late=True,
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=True,
+    max_retries=6,
+    time_limit=60,
+)
+def invitation_email_send(invitation_id: int, accept_url: str) -> None:
+    """Send the invitation email; safe to run twice (a used or revoked invitation is skipped)."""
+    services.invitation_email_send(invitation_id=invitation_id, accept_url=accept_url)

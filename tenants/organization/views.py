@@ -1,0 +1,253 @@
+"""Company settings screens: branches, the team, invitations; and accepting an invitation."""
+
+from __future__ import annotations
+
+from django.contrib import auth, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from inboxes.routing.services import operator_capacity_set
+from messenger.tenancy import company_url
+from tenants.accounts.models import User
+from tenants.accounts.permissions import panel_view
+from tenants.organization import selectors, services
+from tenants.organization.forms import (
+    BranchForm,
+    InvitationAcceptForm,
+    InviteForm,
+    OperatorCreateForm,
+    OperatorEditForm,
+)
+from tenants.organization.models import Branch, Invitation
+
+
+@panel_view(admin=True)
+def branch_list_view(request: HttpRequest) -> HttpResponse:
+    form = BranchForm(request.POST or None, initial={"timezone": request.tenant.timezone})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.branch_create(
+                name=data["name"],
+                region=data["region"],
+                timezone_name=data["timezone"],
+                is_active=data["is_active"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Branch created."))
+            return redirect("branch-list")
+    return render(
+        request,
+        "organization/branches.html",
+        {"branches": selectors.branch_list(), "form": form, "section": "branches"},
+    )
+
+
+@panel_view(admin=True)
+def branch_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    branch = get_object_or_404(Branch, pk=pk)
+    initial = {
+        "name": branch.name,
+        "region": branch.region,
+        "timezone": branch.timezone,
+        "is_active": branch.is_active,
+    }
+    form = BranchForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.branch_update(
+                branch=branch,
+                name=data["name"],
+                region=data["region"],
+                timezone_name=data["timezone"],
+                is_active=data["is_active"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Branch saved."))
+            return redirect("branch-list")
+    return render(
+        request,
+        "organization/branch_edit.html",
+        {"branch": branch, "form": form, "section": "branches"},
+    )
+
+
+@require_POST
+@panel_view(admin=True)
+def branch_make_default_view(request: HttpRequest, pk: int) -> HttpResponse:
+    branch = get_object_or_404(Branch, pk=pk)
+    try:
+        services.branch_set_default(branch=branch)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(name)s is now the default branch.") % {"name": branch.name})
+    return redirect("branch-list")
+
+
+@panel_view(admin=True)
+def team_view(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "organization/team.html",
+        {
+            "people": selectors.team_list(),
+            "invitations": selectors.invitation_pending_list(),
+            "invite_form": InviteForm(),
+            "create_form": OperatorCreateForm(),
+            "section": "team",
+        },
+    )
+
+
+@panel_view(admin=True)
+def invite_view(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.operator_invite(
+                email=data["email"],
+                full_name=data["full_name"],
+                role=data["role"],
+                branch_ids=[b.pk for b in data["branches"]],
+                actor=request.user,
+                accept_url_for=lambda token: company_url(
+                    request.tenant, reverse("invitation-accept", args=[token])
+                ),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": data["email"]})
+            return redirect("team")
+    return render(
+        request,
+        "organization/person_form.html",
+        {
+            "form": form,
+            "title": _("Invite a person"),
+            "section": "team",
+            "submit_label": _("Send invitation"),
+        },
+    )
+
+
+@panel_view(admin=True)
+def operator_create_view(request: HttpRequest) -> HttpResponse:
+    form = OperatorCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.operator_create(
+                email=data["email"],
+                full_name=data["full_name"],
+                password=data["password"],
+                role=data["role"],
+                branch_ids=[b.pk for b in data["branches"]],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("%(name)s can now log in.") % {"name": data["full_name"]})
+            return redirect("team")
+    return render(
+        request,
+        "organization/person_form.html",
+        {"form": form, "title": _("Add a person"), "section": "team"},
+    )
+
+
+@panel_view(admin=True)
+def operator_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(User, pk=pk)
+    initial = {
+        "full_name": person.full_name,
+        "role": person.role,
+        "branches": list(person.branches.all()),
+        "capacity": person.capacity,
+    }
+    form = OperatorEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.operator_update(
+                user=person,
+                full_name=data["full_name"],
+                role=data["role"],
+                branch_ids=[b.pk for b in data["branches"]],
+                actor=request.user,
+            )
+            operator_capacity_set(user=person, capacity=data["capacity"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("team")
+    return render(
+        request,
+        "organization/person_form.html",
+        {"form": form, "title": person.full_name, "person": person, "section": "team"},
+    )
+
+
+@require_POST
+@panel_view(admin=True)
+def operator_active_view(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(User, pk=pk)
+    try:
+        if request.POST.get("active") == "1":
+            services.operator_reactivate(user=person)
+            messages.success(request, _("%(name)s is active again.") % {"name": person.full_name})
+        else:
+            services.operator_deactivate(user=person, actor=request.user)
+            messages.success(
+                request, _("%(name)s is deactivated and logged out.") % {"name": person.full_name}
+            )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("team")
+
+
+@require_POST
+@panel_view(admin=True)
+def invitation_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    services.invitation_revoke(invitation=get_object_or_404(Invitation, pk=pk))
+    messages.success(request, _("Invitation revoked."))
+    return redirect("team")
+
+
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_by_token(token)
+    if invitation is None:
+        return render(request, "organization/invitation_invalid.html", status=404)
+    form = InvitationAcceptForm(request.POST or None, initial={"full_name": invitation.full_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                form.add_error(None, exc)
+            else:
+                return render(request, "organization/invitation_invalid.html", status=404)
+        else:
+            auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("home")
+    return render(
+        request, "organization/invitation_accept.html", {"form": form, "invitation": invitation}
+    )

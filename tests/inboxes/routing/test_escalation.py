@@ -1,0 +1,180 @@
+"""Escalation of unopened chats: deadlines in PostgreSQL fired once, by a real worker too."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+from django.db import connections
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from inboxes.models import Conversation, ConversationAssignment, RoutingRule, RoutingSettings
+from inboxes.routing import configuration, services
+from inboxes.services import inbox_create
+from messenger.kernel.deadlines import deadlines_fire_due
+from messenger.kernel.models import Deadline
+from tenants.organization.services import branch_create
+from tests.inboxes.routing.conftest import new_chat, people
+
+
+def escalations(chat: Conversation) -> list[ConversationAssignment]:
+    return list(ConversationAssignment.objects.filter(conversation=chat, reason="escalation"))
+
+
+@pytest.mark.django_db
+def test_an_unopened_chat_passes_to_another_operator_when_its_deadline_fires(inbox, main_branch):
+    first, second = people(main_branch, 2, prefix="esc")
+    chat = new_chat(inbox)
+    holder = chat.assignee_id
+    fired = deadlines_fire_due(now=timezone.now() + timedelta(minutes=5))
+    chat.refresh_from_db()
+    assert fired >= 1
+    assert chat.assignee_id in {first.pk, second.pk} - {holder}
+    assert len(escalations(chat)) == 1
+    assert escalations(chat)[0].note == "not opened in time"
+
+
+@pytest.mark.django_db
+def test_opening_the_dialog_stops_the_timer_for_good(inbox, main_branch):
+    people(main_branch, 2, prefix="open")
+    chat = new_chat(inbox)
+    holder = chat.assignee
+    assert services.conversation_opened(conversation=chat, user=holder)
+    deadlines_fire_due(now=timezone.now() + timedelta(hours=1))
+    chat.refresh_from_db()
+    assert chat.assignee == holder and escalations(chat) == []
+    assert not Deadline.objects.filter(object_id=chat.pk, kind="escalation", done_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_a_deadline_fires_once_however_often_the_worker_runs(inbox, main_branch):
+    people(main_branch, 3, prefix="once")
+    chat = new_chat(inbox)
+    first = Deadline.objects.get(object_id=chat.pk, kind="escalation", done_at=None)
+    just_after = first.due_at + timedelta(seconds=1)
+    RoutingSettings.objects.update(escalation_timeout_seconds=3600)  # next timer: far away
+    deadlines_fire_due(now=just_after)
+    deadlines_fire_due(now=just_after)
+    deadlines_fire_due(now=just_after)
+    assert len(escalations(chat)) == 1
+    first.refresh_from_db()
+    assert first.done_at is not None and first.attempts == 0
+
+
+@pytest.mark.django_db
+def test_with_nobody_else_free_the_chat_waits_and_supervisors_are_alerted(
+    inbox, main_branch, monkeypatch
+):
+    alerts: list[tuple[str, dict, list]] = []
+    monkeypatch.setattr(
+        "inboxes.routing.services.publish_on_commit",
+        lambda event, payload, *, to: alerts.append((event, payload, list(to))),
+    )
+    only = people(main_branch, 1, prefix="alone")[0]
+    chat = new_chat(inbox)
+    assert chat.assignee_id == only.pk
+    deadlines_fire_due(now=timezone.now() + timedelta(minutes=5))
+    chat.refresh_from_db()
+    assert chat.assignee_id is None and chat.status == "pending"
+    alert = [a for a in alerts if a[0] == "routing.alert"]
+    assert alert and alert[0][2] == ["t.co_acme.staff"]
+
+
+@pytest.mark.django_db
+def test_the_next_operator_is_not_the_same_one_while_others_exist(inbox, main_branch):
+    team = people(main_branch, 3, prefix="rot")
+    chat = new_chat(inbox)
+    seen = [chat.assignee_id]
+    for step in range(2):
+        deadlines_fire_due(now=timezone.now() + timedelta(minutes=5 * (step + 1)))
+        chat.refresh_from_db()
+        seen.append(chat.assignee_id)
+    assert len(set(seen)) == 3  # everyone had it once before anyone had it twice
+    assert set(seen) == {u.pk for u in team}
+
+
+def _worker(env: dict[str, str], beat_file: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "messenger",
+            "worker",
+            "-B",
+            "-s",
+            beat_file,
+            "-P",
+            "solo",
+            "-l",
+            "warning",
+            "-n",
+            f"esc{os.getpid()}@%h",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_a_real_worker_escalates_after_being_killed_and_redis_flushed(live_db, tmp_path):
+    """Timeout 2 s; the worker is killed and the broker flushed before the deadline is due."""
+    with schema_context("co_initech"):
+        branch = branch_create(name=f"Esc {time.time_ns()}", region="", timezone_name="UTC")
+        team = people(branch, 2, prefix=f"w{branch.pk}-")
+        inbox = inbox_create(name="Esc", allowed_domains=["x.test"])
+        RoutingRule.objects.all().delete()
+        configuration.routing_rule_create(country_code="YY", region_code="", branch_id=branch.pk)
+        config = RoutingSettings.current()
+        config.escalation_timeout_seconds = 2
+        config.save()
+        chat = new_chat(inbox, country_code="YY")
+        holder = chat.assignee_id
+    db = connections["default"].settings_dict
+    broker = "redis://127.0.0.1:6379/13"
+    env = {
+        **os.environ,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_BROKER_URL": broker,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}",
+    }
+    if os.environ.get("REDIS_URL", "").startswith("redis://"):
+        env["CELERY_BROKER_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/13"
+    beat_file = str(tmp_path / "beat")
+    worker = _worker(env, beat_file)
+    try:
+        time.sleep(0.8)
+        worker.send_signal(signal.SIGKILL)  # midway: before the deadline is due
+        worker.wait(timeout=10)
+        redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()  # every queued wake-up gone
+        worker = _worker(env, beat_file)
+        deadline = time.monotonic() + 25
+        with schema_context("co_initech"):
+            while time.monotonic() < deadline:
+                chat.refresh_from_db()
+                if chat.assignee_id not in (holder, None):
+                    break
+                time.sleep(0.2)
+            assert chat.assignee_id == ({u.pk for u in team} - {holder}).pop()
+            # the new holder opens it: no more escalations, and none fired twice
+            services.conversation_opened(conversation=chat, user=chat.assignee)
+            time.sleep(3)
+            assert len(escalations(chat)) == 1
+            assert not Deadline.objects.filter(
+                schema_name="co_initech", kind="escalation", object_id=chat.pk, done_at=None
+            ).exists()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+        with schema_context("co_initech"):
+            RoutingSettings.objects.update(escalation_timeout_seconds=240)
+            RoutingRule.objects.filter(branch=branch).delete()

@@ -1,0 +1,280 @@
+"""Conversation services: sequence numbers under concurrency, recipients of each event,
+unread counters and the rules of ticks."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from inboxes.conversations import selectors, services
+from inboxes.models import Conversation, Message
+from tenants.accounts.models import User
+from tests.factories import UserFactory
+from tests.inboxes.conftest import make_inbox
+
+
+@pytest.fixture
+def published(monkeypatch) -> list[tuple[str, dict[str, Any], list[str]]]:  # type: ignore[no-untyped-def]
+    sent: list[tuple[str, dict[str, Any], list[str]]] = []
+
+    def capture(event: str, payload: dict[str, Any], *, to) -> None:  # type: ignore[no-untyped-def]
+        sent.append((event, payload, list(to)))
+
+    monkeypatch.setattr("inboxes.conversations.services.publish_on_commit", capture)
+    monkeypatch.setattr("inboxes.conversations.announce.publish_on_commit", capture)
+    monkeypatch.setattr("inboxes.conversations.services.publish", capture)
+    return sent
+
+
+def start(world) -> Conversation:  # type: ignore[no-untyped-def]
+    inbox = make_inbox(world)
+    with schema_context(world.company.schema_name):
+        contact = services.contact_create()
+        conversation, _ = services.conversation_start(inbox=inbox, contact=contact)
+    return conversation
+
+
+def groups_of(published, event: str) -> set[str]:  # type: ignore[no-untyped-def]
+    return {g for name, _, to in published if name == event for g in to}
+
+
+@pytest.mark.django_db
+def test_unassigned_visitor_message_goes_to_the_visitor_staff_and_the_pool(acme, published):
+    conversation = start(acme)
+    with schema_context("co_acme"):
+        services.message_create(
+            conversation=conversation, sender_type="visitor", body="hi", client_id=uuid.uuid4()
+        )
+    contact = conversation.contact_id
+    assert groups_of(published, "message.created") == {
+        f"t.co_acme.contact.{contact}",
+        "t.co_acme.staff",
+        "t.co_acme.pool",
+    }
+    assert groups_of(published, "conversation.created") == {"t.co_acme.staff", "t.co_acme.pool"}
+
+
+@pytest.mark.django_db
+def test_the_visitor_gets_the_visitors_view_without_internal_details(acme, published):
+    conversation = start(acme)
+    with schema_context("co_acme"):
+        services.message_create(
+            conversation=conversation, sender_type="visitor", body="hi", client_id=uuid.uuid4()
+        )
+    visitor_group = f"t.co_acme.contact.{conversation.contact_id}"
+    to_visitor = [p for e, p, to in published if e == "message.created" and visitor_group in to]
+    to_staff = [p for e, p, to in published if e == "message.created" and "t.co_acme.staff" in to]
+    assert set(to_visitor[0]["conversation"]) >= {"id", "status", "last_seq"}
+    for internal in ("contact", "routing_reason", "assignee_id", "branch_id"):
+        assert internal not in to_visitor[0]["conversation"]
+        assert internal in to_staff[0]["conversation"]
+
+
+@pytest.mark.django_db
+def test_replying_takes_the_chat_and_later_messages_skip_the_pool(acme, published):
+    conversation = start(acme)
+    with schema_context("co_acme"):
+        olga = User.objects.get(email="op@example.com")
+        services.message_create(
+            conversation=conversation,
+            sender_type="operator",
+            body="Hello!",
+            client_id=uuid.uuid4(),
+            sender_user=olga,
+        )
+        conversation.refresh_from_db()
+        assert conversation.assignee_id == olga.pk
+        assert conversation.first_response_at is not None
+        # the reply itself tells the pool that the chat is taken
+        assert "t.co_acme.pool" in groups_of(published, "message.created")
+        published.clear()
+        services.message_create(
+            conversation=conversation, sender_type="visitor", body="thanks", client_id=uuid.uuid4()
+        )
+    assert groups_of(published, "message.created") == {
+        f"t.co_acme.contact.{conversation.contact_id}",
+        "t.co_acme.staff",
+        f"t.co_acme.user.{olga.pk}",
+    }
+
+
+@pytest.mark.django_db
+def test_taking_a_chat_from_another_operator_needs_a_supervisor(acme, published):
+    conversation = start(acme)
+    with schema_context("co_acme"):
+        olga = User.objects.get(email="op@example.com")
+        other = UserFactory(role=User.Role.OPERATOR)
+        supervisor = UserFactory(role=User.Role.SUPERVISOR)
+        services.conversation_take(conversation=conversation, user=olga)
+        with pytest.raises(Exception, match="Another operator"):
+            services.conversation_take(conversation=conversation, user=other)
+        services.conversation_take(conversation=conversation, user=supervisor)
+    last = [
+        to
+        for event, _, to in published
+        if event == "conversation.updated" and "t.co_acme.staff" in to
+    ][-1]
+    assert {f"t.co_acme.user.{olga.pk}", f"t.co_acme.user.{supervisor.pk}"} <= set(last)
+
+
+@pytest.mark.django_db
+def test_a_visitor_message_reopens_a_closed_conversation(acme, published):
+    conversation = start(acme)
+    with schema_context("co_acme"):
+        admin = User.objects.get(email=acme.admin_email)
+        services.conversation_close(conversation=conversation, actor=admin)
+        services.message_create(
+            conversation=conversation, sender_type="visitor", body="again", client_id=uuid.uuid4()
+        )
+        conversation.refresh_from_db()
+    assert conversation.status == "open" and conversation.closed_at is None
+    assert [e for e, _, _ in published][-1] == "conversation.updated"
+
+
+@pytest.mark.django_db
+def test_operators_see_theirs_and_unassigned_supervisors_see_all(acme):
+    mine, theirs, free = start(acme), start(acme), start(acme)
+    with schema_context("co_acme"):
+        olga = User.objects.get(email="op@example.com")
+        other = UserFactory(role=User.Role.OPERATOR)
+        supervisor = UserFactory(role=User.Role.SUPERVISOR)
+        services.conversation_take(conversation=mine, user=olga)
+        services.conversation_take(conversation=theirs, user=other)
+        visible = {c.pk for c in selectors.conversation_list(user=olga)}
+        assert visible == {mine.pk, free.pk}
+        assert {c.pk for c in selectors.conversation_list(user=olga, tab="mine")} == {mine.pk}
+        assert {c.pk for c in selectors.conversation_list(user=supervisor)} == {
+            mine.pk,
+            theirs.pk,
+            free.pk,
+        }
+
+
+@pytest.mark.django_db
+def test_unread_counts_follow_each_operators_own_read_position(acme):
+    conversation = start(acme)
+    with schema_context("co_acme"):
+        olga = User.objects.get(email="op@example.com")
+        admin = User.objects.get(email=acme.admin_email)
+        for n in range(3):
+            services.message_create(
+                conversation=conversation,
+                sender_type="visitor",
+                body=f"q{n}",
+                client_id=uuid.uuid4(),
+            )
+        assert selectors.unread_summary(user=olga)["conversations"] == {str(conversation.pk): 3}
+        services.operator_receipts_mark(conversation=conversation, user=olga, read_seq=2)
+        assert selectors.unread_summary(user=olga)["conversations"] == {str(conversation.pk): 1}
+        assert selectors.unread_summary(user=olga)["dialogs_with_unread"] == 1
+        assert selectors.unread_summary(user=admin)["conversations"] == {str(conversation.pk): 3}
+
+
+@pytest.mark.django_db
+def test_a_supervisor_reading_someone_elses_chat_does_not_tick_it_read(acme):
+    conversation = start(acme)
+    with schema_context("co_acme"):
+        olga = User.objects.get(email="op@example.com")
+        supervisor = UserFactory(role=User.Role.SUPERVISOR)
+        services.message_create(
+            conversation=conversation, sender_type="visitor", body="q", client_id=uuid.uuid4()
+        )
+        services.conversation_take(conversation=conversation, user=olga)
+        services.operator_receipts_mark(conversation=conversation, user=supervisor, read_seq=1)
+        conversation.refresh_from_db()
+        assert conversation.operator_read_seq == 0
+        services.operator_receipts_mark(conversation=conversation, user=olga, read_seq=1)
+        conversation.refresh_from_db()
+        assert conversation.operator_read_seq == 1
+        assert Message.objects.get(conversation=conversation).read_at is not None
+
+
+@pytest.mark.django_db
+def test_receipts_never_move_backwards(acme):
+    conversation = start(acme)
+    with schema_context("co_acme"):
+        olga = User.objects.get(email="op@example.com")
+        for n in range(3):
+            services.message_create(
+                conversation=conversation,
+                sender_type="operator",
+                body=f"a{n}",
+                client_id=uuid.uuid4(),
+                sender_user=olga,
+            )
+        services.visitor_receipts_mark(conversation=conversation, read_seq=3)
+        services.visitor_receipts_mark(conversation=conversation, read_seq=1, delivered_seq=0)
+        conversation.refresh_from_db()
+    assert (conversation.visitor_read_seq, conversation.visitor_delivered_seq) == (3, 3)
+
+
+def test_concurrent_senders_get_consecutive_sequence_numbers(live_db):
+    """8 threads (own connections) write 25 messages each into one conversation."""
+    world = live_db["initech"]
+    conversation = start(world)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            connection.set_schema("co_initech")
+            for i in range(25):
+                services.message_create(
+                    conversation=Conversation.objects.get(pk=conversation.pk),
+                    sender_type="visitor",
+                    body=f"{n}-{i}",
+                    client_id=uuid.uuid4(),
+                )
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with schema_context("co_initech"):
+        seqs = list(
+            Message.objects.filter(conversation_id=conversation.pk)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+        )
+        assert seqs == list(range(1, 201))
+        assert Conversation.objects.get(pk=conversation.pk).last_seq == 200
+
+
+def test_the_same_client_id_sent_concurrently_is_stored_once(live_db):
+    world = live_db["initech"]
+    conversation = start(world)
+    client_id = uuid.uuid4()
+    results: list[tuple[int, bool]] = []
+
+    def writer() -> None:
+        connection.set_schema("co_initech")
+        try:
+            message, created = services.message_create(
+                conversation=Conversation.objects.get(pk=conversation.pk),
+                sender_type="visitor",
+                body="once",
+                client_id=client_id,
+            )
+            results.append((message.pk, created))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({pk for pk, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    with schema_context("co_initech"):
+        assert Conversation.objects.get(pk=conversation.pk).last_seq == 1

@@ -1,0 +1,446 @@
+"""WebSocket consumers with Channels' communicator and the real Redis pub/sub layer.
+
+These run on committed data (`live_db`, companies `initech` and `umbrella`): consumers do their
+ORM work on other threads, which cannot see a test's open transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django_tenants.utils import schema_context
+
+from inboxes.models import Conversation
+from messenger.asgi import application
+from tests.inboxes.conftest import ORIGIN, make_inbox, visitor_session
+
+TIMEOUT = 5
+
+
+def _run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    from asgiref.sync import sync_to_async
+
+    return sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
+
+
+def _visitor_setup(world) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    inbox = make_inbox(world, name=f"Site {uuid.uuid4().hex[:6]}")
+    visitor = visitor_session(inbox.public_key)
+    return {"token": visitor.token, "conversation_id": visitor.start(), "visitor": visitor}
+
+
+def _operator_cookie(world, email: str = "op@example.com") -> str:  # type: ignore[no-untyped-def]
+    client = world.login(email)
+    return client.cookies["msid"].value
+
+
+def visitor_socket(token: str, origin: str = ORIGIN) -> WebsocketCommunicator:
+    return WebsocketCommunicator(
+        application,
+        f"/ws/widget/?token={token}",
+        headers=[(b"host", b"localhost"), (b"origin", origin.encode())],
+    )
+
+
+def operator_socket(world, cookie: str, origin: str | None = None) -> WebsocketCommunicator:  # type: ignore[no-untyped-def]
+    host = world.host.encode()
+    return WebsocketCommunicator(
+        application,
+        "/ws/panel/",
+        headers=[
+            (b"host", host),
+            (b"origin", (origin or f"http://{world.host}").encode()),
+            (b"cookie", f"msid={cookie}".encode()),
+        ],
+    )
+
+
+async def next_of_type(socket: WebsocketCommunicator, kind: str) -> dict[str, Any]:
+    while True:
+        frame = json.loads(await socket.receive_from(timeout=TIMEOUT))
+        if frame["type"] == kind:
+            return frame
+
+
+async def test_visitor_message_reaches_operator_socket_live(live_db):
+    world = live_db["initech"]
+    setup = await _run(_visitor_setup, world)
+    operator = operator_socket(world, await _run(_operator_cookie, world))
+    visitor = visitor_socket(setup["token"])
+    assert (await operator.connect())[0] and (await visitor.connect())[0]
+    client_id = str(uuid.uuid4())
+    await visitor.send_json_to(
+        {
+            "type": "message.send",
+            "conversation_id": setup["conversation_id"],
+            "body": "Где мой заказ?",
+            "client_id": client_id,
+        }
+    )
+    ack = await next_of_type(visitor, "message.ack")
+    event = await next_of_type(operator, "message.created")
+    assert ack["payload"]["seq"] == event["payload"]["seq"] == 1
+    assert event["payload"]["body"] == "Где мой заказ?"
+    assert event["payload"]["client_id"] == client_id
+    assert event["payload"]["conversation"]["id"] == setup["conversation_id"]
+    await operator.disconnect()
+    await visitor.disconnect()
+
+
+async def test_operator_of_one_company_never_receives_another_companys_events(live_db):
+    initech, umbrella = live_db["initech"], live_db["umbrella"]
+    setup = await _run(_visitor_setup, initech)
+    spy = operator_socket(umbrella, await _run(_operator_cookie, umbrella))
+    admin_spy = operator_socket(
+        umbrella, await _run(_operator_cookie, umbrella, umbrella.admin_email)
+    )
+    visitor = visitor_socket(setup["token"])
+    for socket in (spy, admin_spy, visitor):
+        assert (await socket.connect())[0]
+    await visitor.send_json_to(
+        {
+            "type": "message.send",
+            "conversation_id": setup["conversation_id"],
+            "body": "secret",
+            "client_id": str(uuid.uuid4()),
+        }
+    )
+    await next_of_type(visitor, "message.ack")
+    await asyncio.sleep(0.3)
+    seen: list[dict[str, Any]] = []
+    for socket in (spy, admin_spy):
+        while not await socket.receive_nothing(timeout=0.3):
+            seen.append(json.loads(await socket.receive_from()))
+    # only umbrella's own presence signals, nothing of initech's conversation
+    assert {frame["type"] for frame in seen} <= {"presence.changed", "operator.status"}
+    assert "secret" not in json.dumps(seen)
+    for socket in (spy, admin_spy, visitor):
+        await socket.disconnect()
+
+
+async def test_reconnecting_visitor_gets_missed_messages_in_order_without_duplicates(live_db):
+    world = live_db["initech"]
+    setup = await _run(_visitor_setup, world)
+    visitor = visitor_socket(setup["token"])
+    await visitor.connect()
+    for n in range(1, 4):
+        await visitor.send_json_to(
+            {
+                "type": "message.send",
+                "conversation_id": setup["conversation_id"],
+                "body": f"m{n}",
+                "client_id": str(uuid.uuid4()),
+            }
+        )
+        await next_of_type(visitor, "message.ack")
+    await visitor.disconnect()
+    # while the visitor is away, the operator answers twice over HTTP
+    operator_http = await _run(world.login)
+    for text in ("answer 1", "answer 2"):
+        response = await _run(
+            operator_http.post,
+            f"/api/v1/conversations/{setup['conversation_id']}/messages",
+            {"body": text, "client_id": str(uuid.uuid4())},
+            content_type="application/json",
+        )
+        assert response.status_code == 201
+    # the visitor comes back knowing seq 2 (it missed its own 3rd ack, say)
+    again = visitor_socket(setup["token"])
+    await again.connect()
+    await again.send_json_to(
+        {"type": "resume", "conversation_id": setup["conversation_id"], "after": 2}
+    )
+    missed = await next_of_type(again, "messages")
+    assert [(m["seq"], m["body"]) for m in missed["payload"]] == [
+        (3, "m3"),
+        (4, "answer 1"),
+        (5, "answer 2"),
+    ]
+    await again.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("not json", "bad_json"),
+        ("[1, 2]", "bad_frame"),
+        ('{"no": "type"}', "bad_frame"),
+        ('{"type": "launch.missiles"}', "unknown_type"),
+        (
+            '{"type": "message.send", "conversation_id": "1", "body": "x", "client_id": "y"}',
+            "bad_frame",
+        ),
+        (
+            '{"type": "message.send", "conversation_id": 999999, "body": "x", '
+            '"client_id": "6f1b7c1e-2a52-4d7e-9a49-6b1b7a0f7f01"}',
+            "not_found",
+        ),
+        ('{"type": "resume", "conversation_id": 1, "after": "zero"}', "bad_frame"),
+    ],
+)
+async def test_malformed_frames_get_an_error_frame_and_the_socket_stays_open(live_db, raw, code):
+    setup = await _run(_visitor_setup, live_db["initech"])
+    visitor = visitor_socket(setup["token"])
+    await visitor.connect()
+    await visitor.send_to(text_data=raw)
+    error = await next_of_type(visitor, "error")
+    assert error["code"] == code
+    await visitor.send_json_to({"type": "ping", "t": 1})
+    assert (await next_of_type(visitor, "pong"))["t"] == 1
+    await visitor.disconnect()
+
+
+async def test_empty_or_oversized_message_over_the_socket_is_refused_and_not_stored(live_db):
+    setup = await _run(_visitor_setup, live_db["initech"])
+    visitor = visitor_socket(setup["token"])
+    await visitor.connect()
+    for body in ("   ", "z" * 10_001):
+        await visitor.send_json_to(
+            {
+                "type": "message.send",
+                "conversation_id": setup["conversation_id"],
+                "body": body,
+                "client_id": str(uuid.uuid4()),
+            }
+        )
+        error = await next_of_type(visitor, "error")
+        assert error["code"] == "invalid" and "body" in error["detail"]
+    await visitor.send_to(text_data="x" * 70_000)
+    assert (await next_of_type(visitor, "error"))["code"] == "bad_frame"
+
+    def stored() -> int:
+        with schema_context("co_initech"):
+            return Conversation.objects.get(pk=setup["conversation_id"]).last_seq
+
+    assert await _run(stored) == 0
+    await visitor.disconnect()
+
+
+async def test_visitor_socket_from_a_foreign_origin_or_with_a_bad_token_is_refused(live_db):
+    setup = await _run(_visitor_setup, live_db["initech"])
+    foreign = visitor_socket(setup["token"], origin="https://evil.test")
+    connected, code = await foreign.connect()
+    assert not connected and code == 4403
+    forged = visitor_socket(setup["token"][:-3] + "abc")
+    connected, code = await forged.connect()
+    assert not connected and code == 4401
+
+
+async def test_operator_socket_needs_a_session_of_that_company_and_its_own_origin(live_db):
+    initech, umbrella = live_db["initech"], live_db["umbrella"]
+    cookie = await _run(_operator_cookie, initech)
+    assert (await operator_socket(initech, "no-such-session").connect()) == (False, 4401)
+    assert (await operator_socket(umbrella, cookie).connect()) == (False, 4401)
+    cross_site = operator_socket(initech, cookie, origin="https://evil.test")
+    assert (await cross_site.connect()) == (False, 4401)
+    ok = operator_socket(initech, cookie)
+    assert (await ok.connect())[0]
+    await ok.disconnect()
+
+
+async def test_visitor_typing_reaches_operators_and_is_throttled(live_db):
+    world = live_db["initech"]
+    setup = await _run(_visitor_setup, world)
+    operator = operator_socket(world, await _run(_operator_cookie, world))
+    visitor = visitor_socket(setup["token"])
+    await operator.connect()
+    await visitor.connect()
+    for _ in range(5):
+        await visitor.send_json_to(
+            {"type": "typing", "conversation_id": setup["conversation_id"], "is_typing": True}
+        )
+    first = await next_of_type(operator, "typing")
+    assert first["payload"] == {
+        "conversation_id": setup["conversation_id"],
+        "side": "visitor",
+        "is_typing": True,
+        "name": "",
+    }
+    assert await operator.receive_nothing(timeout=0.4)  # the 4 others were within 1 s
+    await visitor.send_json_to(
+        {"type": "typing", "conversation_id": setup["conversation_id"], "is_typing": False}
+    )
+    assert (await next_of_type(operator, "typing"))["payload"]["is_typing"] is False
+    await operator.disconnect()
+    await visitor.disconnect()
+
+
+async def test_operator_reply_and_read_receipts_reach_the_visitor_as_ticks(live_db):
+    world = live_db["initech"]
+    setup = await _run(_visitor_setup, world)
+    operator = operator_socket(world, await _run(_operator_cookie, world))
+    visitor = visitor_socket(setup["token"])
+    await operator.connect()
+    await visitor.connect()
+    conversation_id = setup["conversation_id"]
+    await visitor.send_json_to(
+        {
+            "type": "message.send",
+            "conversation_id": conversation_id,
+            "body": "hello",
+            "client_id": str(uuid.uuid4()),
+        }
+    )
+    await next_of_type(operator, "message.created")
+    # operator reads it → the visitor sees two ticks on message 1
+    await operator.send_json_to(
+        {"type": "receipts", "conversation_id": conversation_id, "read_seq": 1}
+    )
+    receipts = await next_of_type(visitor, "message.receipts")
+    assert receipts["payload"]["operator_read_seq"] == 1
+    assert receipts["payload"]["operator_delivered_seq"] == 1
+    # operator replies (taking the chat) → the visitor gets it; delivered, then read
+    await operator.send_json_to(
+        {
+            "type": "message.send",
+            "conversation_id": conversation_id,
+            "body": "Hi, how can I help?",
+            "client_id": str(uuid.uuid4()),
+        }
+    )
+    reply = await next_of_type(visitor, "message.created")
+    assert reply["payload"]["sender_type"] == "operator"
+    assert reply["payload"]["sender_name"] == "Olga Operator"
+    await visitor.send_json_to(
+        {"type": "receipts", "conversation_id": conversation_id, "delivered_seq": 2}
+    )
+    delivered = await next_of_type(operator, "message.receipts")
+    while delivered["payload"]["visitor_delivered_seq"] < 2:  # skip the earlier tick events
+        delivered = await next_of_type(operator, "message.receipts")
+    assert (
+        delivered["payload"]["visitor_delivered_seq"],
+        delivered["payload"]["visitor_read_seq"],
+    ) == (2, 0)
+    await visitor.send_json_to(
+        {"type": "receipts", "conversation_id": conversation_id, "read_seq": 2}
+    )
+    read = await next_of_type(operator, "message.receipts")
+    assert read["payload"]["visitor_read_seq"] == 2
+    await operator.disconnect()
+    await visitor.disconnect()
+
+
+async def test_reading_in_one_tab_updates_unread_in_the_users_other_tabs(live_db):
+    world = live_db["initech"]
+    setup = await _run(_visitor_setup, world)
+    await _run(setup["visitor"].send, setup["conversation_id"], "unread one")
+    cookie = await _run(_operator_cookie, world)
+    tab_a, tab_b = operator_socket(world, cookie), operator_socket(world, cookie)
+    await tab_a.connect()
+    await tab_b.connect()
+    await tab_a.send_json_to(
+        {"type": "receipts", "conversation_id": setup["conversation_id"], "read_seq": 1}
+    )
+    for tab in (tab_a, tab_b):
+        changed = await next_of_type(tab, "unread.changed")
+        assert changed["payload"]["conversations"] == {str(setup["conversation_id"]): 0}
+    await tab_a.disconnect()
+    await tab_b.disconnect()
+
+
+async def test_deactivating_an_operator_closes_their_open_socket(live_db):
+    world = live_db["initech"]
+
+    def make_person() -> tuple[str, int]:
+        from tenants.organization.services import operator_create
+
+        with schema_context("co_initech"):
+            person = operator_create(
+                email=f"temp{uuid.uuid4().hex[:6]}@example.com",
+                full_name="Temp",
+                password="a-long-test-password-42",
+                role="operator",
+            )
+        return _operator_cookie(world, person.email), person.pk
+
+    cookie, person_id = await _run(make_person)
+    socket = operator_socket(world, cookie)
+    assert (await socket.connect())[0]
+
+    def deactivate() -> None:
+        from tenants.accounts.models import User
+        from tenants.organization.services import operator_deactivate
+
+        with schema_context("co_initech"):
+            admin = User.objects.get(email=world.admin_email)
+            operator_deactivate(user=User.objects.get(pk=person_id), actor=admin)
+
+    await _run(deactivate)
+    closed = await socket.receive_output(timeout=TIMEOUT)
+    while closed["type"] != "websocket.close":
+        closed = await socket.receive_output(timeout=TIMEOUT)
+    assert closed["code"] == 4001
+
+
+async def test_operator_presence_is_tracked_per_socket(live_db):
+    from inboxes.realtime.presence import user_online
+
+    world = live_db["initech"]
+
+    def make_person() -> tuple[str, int]:
+        from tenants.organization.services import operator_create
+
+        with schema_context("co_initech"):
+            person = operator_create(
+                email=f"p{uuid.uuid4().hex[:6]}@example.com",
+                full_name="Presence",
+                password="a-long-test-password-42",
+                role="operator",
+            )
+        return _operator_cookie(world, person.email), person.pk
+
+    cookie, user_id = await _run(make_person)
+    socket = operator_socket(world, cookie)
+    await socket.connect()
+    await asyncio.sleep(0.2)
+    assert user_online(schema_name="co_initech", user_id=user_id)
+    await socket.disconnect()
+    await asyncio.sleep(0.2)
+    assert not user_online(schema_name="co_initech", user_id=user_id)
+
+
+def test_visitor_event_stream_falls_back_to_sse(live_db):
+    """The same events over Server-Sent Events, with missed messages replayed first."""
+    import threading
+
+    from asgiref.sync import async_to_sync
+    from asgiref.testing import ApplicationCommunicator
+
+    setup = _visitor_setup(live_db["initech"])
+    visitor = setup["visitor"]
+    visitor.send(setup["conversation_id"], "before the stream")
+
+    async def read_stream() -> str:
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/widget/v1/events",
+            "query_string": (
+                f"token={setup['token']}&conversation_id={setup['conversation_id']}&after=0"
+            ).encode(),
+            "headers": [(b"host", b"localhost"), (b"origin", ORIGIN.encode())],
+            "scheme": "http",
+            "server": ("localhost", 80),
+            "client": ("127.0.0.1", 1),
+        }
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(timeout=TIMEOUT)
+        assert start["status"] == 200
+        text = ""
+        threading.Timer(0.5, lambda: visitor.send(setup["conversation_id"], "live")).start()
+        while "live" not in text:
+            chunk = await communicator.receive_output(timeout=TIMEOUT)
+            text += chunk.get("body", b"").decode()
+        await communicator.send_input({"type": "http.disconnect"})
+        return text
+
+    text = async_to_sync(read_stream)()
+    assert "event: message.created" in text
+    assert text.index("before the stream") < text.index("live")
+    assert "id: 1\n" in text

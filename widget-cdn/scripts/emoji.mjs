@@ -1,0 +1,31 @@
+// The emoji picker's list, generated at build time from Unicode code point ranges (no
+// third-party data or requests). Only code points that are emoji by default (Emoji_Presentation)
+// are listed, so they render as emoji without a variation selector; a few common ones that need
+// U+FE0F get it explicitly. Groups: smileys, people and gestures, hearts, objects and symbols.
+
+const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const chars = (codes) => codes.map((c) => (Array.isArray(c) ? String.fromCodePoint(...c) : String.fromCodePoint(c)));
+
+export const EMOJI_GROUPS = [
+  // Smileys: the Emoticons block's faces, then the newer faces of Supplemental Symbols.
+  chars([
+    ...range(0x1f600, 0x1f637), ...range(0x1f641, 0x1f644), ...range(0x1f910, 0x1f915),
+    0x1f917, 0x1f914, 0x1f928, 0x1f929, 0x1f92a, 0x1f92b, 0x1f92d, 0x1f970, 0x1f973, 0x1f974,
+    0x1f975, 0x1f976, 0x1f97a, 0x1f97a, 0x1f9d0,
+  ].filter((c, i, all) => all.indexOf(c) === i)),
+  // People and gestures.
+  chars([
+    0x1f44d, 0x1f44e, 0x1f44c, 0x1f44b, 0x1f44f, 0x1f64c, 0x1f64f, 0x1f4aa, 0x1f91d, 0x1f91e,
+    0x1f918, 0x1f919, 0x1f44a, 0x270a, 0x1f440, 0x1f64b, 0x1f937, 0x1f926, 0x1f645, 0x1f646,
+  ]),
+  // Hearts.
+  chars([[0x2764, 0xfe0f], 0x1f9e1, 0x1f49b, 0x1f49a, 0x1f499, 0x1f49c, 0x1f5a4, 0x1f90d,
+    0x1f494, 0x1f495, 0x1f496, 0x1f497, 0x1f498, 0x1f49d]),
+  // Objects and symbols that come up in support chats.
+  chars([
+    0x1f389, 0x1f381, 0x1f525, 0x2b50, 0x1f31f, 0x2728, 0x1f4a1, 0x1f4e6, 0x1f69a, 0x1f4b3,
+    0x1f4b0, 0x1f6d2, 0x1f4f1, 0x1f4bb, 0x1f4e7, 0x1f4de, 0x1f4c5, 0x23f0, 0x231b, 0x1f511,
+    0x1f512, 0x1f6a8, 0x2705, 0x274c, 0x2753, 0x2757, 0x1f4af, 0x1f197, 0x1f195, 0x1f680,
+    0x2615, 0x1f355, 0x1f382, 0x1f308, 0x2600, 0x26a1,
+  ].map((c) => ([0x2600].includes(c) ? [c, 0xfe0f] : c))),
+];

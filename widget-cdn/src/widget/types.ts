@@ -1,0 +1,74 @@
+/** Shapes of the widget API (inboxes/widget_api/api.py). */
+
+export interface Config {
+  name: string;
+  greeting: string;
+  language: string;
+  color: string;
+  position: string;
+  load_mode: string;
+  load_delay_seconds: number;
+  rating_scale: "stars" | "nps";
+  attachments: { max_mb: number; kinds: string[] };
+  offline_title: { ru: string; en: string };
+  offline_message: { ru: string; en: string };
+}
+
+export interface Availability {
+  online: boolean;
+  out_of_hours: boolean;
+  out_of_hours_message: { ru: string; en: string };
+}
+
+export interface Rating {
+  scale: string;
+  score: number;
+  comment: string;
+}
+
+export interface Conversation {
+  id: number;
+  status: string;
+  last_seq: number;
+  operator_name?: string;
+  /** In real-time events, which carry the operators' shape of a conversation. */
+  assignee_name?: string;
+  rating: Rating | null;
+  visitor_delivered_seq: number;
+  visitor_read_seq: number;
+  operator_delivered_seq: number;
+  operator_read_seq: number;
+}
+
+export interface Attachment {
+  id: number;
+  name: string;
+  size: number;
+  content_type: string;
+  is_image: boolean;
+  width: number | null;
+  height: number | null;
+  url: string;
+}
+
+export interface Message {
+  id: number;
+  conversation_id: number;
+  seq: number;
+  sender_type: "visitor" | "operator" | "system";
+  sender_name: string;
+  body: string;
+  body_html: string;
+  attachments: Attachment[];
+  client_id: string | null;
+  created_at: string | null;
+  conversation?: Partial<Conversation>;
+}
+
+export interface Session {
+  token: string;
+  contact: { id: number; name: string; email: string };
+  conversation: Conversation | null;
+  inbox: Config;
+  availability: Availability;
+}
