@@ -289,29 +289,12 @@ def signup_to_panel(slug: str) -> SignupTiming:
     return SignupTiming(signup_elapsed(), panel_elapsed())
 
 
-@contextmanager
-def clone_function_reused() -> Iterator[None]:
-    """Set-up only: skip reinstalling django-tenants' `clone_schema` SQL function per signup.
-
-    CloneSchema.clone_schema drops and recreates that function (and its helpers) on every
-    call; a connection that does so gets slower with each signup. The function is already
-    installed by the earlier signups, so the set-up companies come out the same, faster.
-    """
-    from unittest import mock
-
-    from django_tenants.clone import CloneSchema
-
-    with mock.patch.object(CloneSchema, "_create_clone_schema_function", lambda self: None):
-        yield
-
-
 def companies_create(prefix: str, count: int, *, same_connection: int) -> list[float]:
     """`count` companies through company_signup with a fast hasher; the seconds of each.
 
     The first `same_connection` run unchanged on one database connection, as consecutive
     signups handled by one server process within CONN_MAX_AGE do: those timings are reported.
-    The rest are set-up only and take the quick way (clone_function_reused, a new connection
-    every FILLER_BATCH signups).
+    The rest are set-up only (a new connection every FILLER_BATCH signups).
     """
     from django.db import connection
     from django.test import override_settings
@@ -323,15 +306,14 @@ def companies_create(prefix: str, count: int, *, same_connection: int) -> list[f
             with stopwatch() as elapsed:
                 signup(f"{prefix}-{i:04d}")
             durations.append(elapsed())
-        with clone_function_reused():
-            for i in range(len(durations), count):
-                if (i - same_connection) % FILLER_BATCH == 0:
-                    connection.close()
-                with stopwatch() as elapsed:
-                    signup(f"{prefix}-{i:04d}")
-                durations.append(elapsed())
-                if (i + 1) % 50 == 0:
-                    log(f"  {i + 1}/{count} companies ({sum(durations):.1f} s)")
+        for i in range(len(durations), count):
+            if (i - same_connection) % FILLER_BATCH == 0:
+                connection.close()
+            with stopwatch() as elapsed:
+                signup(f"{prefix}-{i:04d}")
+            durations.append(elapsed())
+            if (i + 1) % 50 == 0:
+                log(f"  {i + 1}/{count} companies ({sum(durations):.1f} s)")
     connection.close()
     return durations
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import structlog
 from django.conf import settings
 from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
+
+from tenants.companies.schema_clone import TemplateNotClonable, schema_clone
+
+logger = structlog.get_logger(__name__)
 
 
 class Company(TenantMixin):
@@ -50,13 +55,19 @@ class Company(TenantMixin):
     def create_schema(
         self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
     ) -> None:
-        """Clone the migrated template schema, including its django_migrations rows.
+        """Copy the migrated template schema, including its django_migrations rows.
 
         django-tenants would then run a faked `migrate` per company (the migration graph is
-        loaded each time); the clone already records every applied migration, so that step is
-        skipped. `migrate_schemas` keeps the template migrated (messenger.kernel).
+        loaded each time); the copy already records every applied migration, so that step is
+        skipped. `migrate_schemas` keeps the template migrated (messenger.kernel). The copy is
+        tenants.companies.schema_clone; django-tenants' clone is the fallback for templates
+        holding objects that script does not copy.
         """
-        CloneSchema().clone_schema(settings.TENANT_BASE_SCHEMA, self.schema_name, "DATA")
+        try:
+            schema_clone(settings.TENANT_BASE_SCHEMA, self.schema_name)
+        except TemplateNotClonable as exc:
+            logger.warning("schema_clone.fallback", reason=str(exc))
+            CloneSchema().clone_schema(settings.TENANT_BASE_SCHEMA, self.schema_name, "DATA")
 
 
 class Domain(DomainMixin):
