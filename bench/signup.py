@@ -499,13 +499,11 @@ def phase_migrate(report: Report, plan: Plan, mode: str) -> None:
         f"  stock per-schema migrate inside one process, median of {len(in_process) - 1}",
         secs(per_schema),
     )
+    # A reference for the figure above, not a goal of ours: no verdict.
     for n, value in stock_at.items():
-        at_goal = n == GOAL_MIGRATE_AT
         report.add(
-            f"stock migrate_schemas at {n} companies (extrapolated)",
+            f"stock migrate_schemas at {n} companies (extrapolated, for reference)",
             f"{value:.1f} s",
-            f"≤ {GOAL_MIGRATE_S:.0f} s at {GOAL_MIGRATE_AT}" if at_goal else "",
-            value <= GOAL_MIGRATE_S if at_goal else None,
         )
 
 
