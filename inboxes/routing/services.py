@@ -93,9 +93,10 @@ def availability(*, geo: GeoLocation | None) -> dict[str, Any]:
 
 
 def _publish_assignment(conversation: Conversation, previous_assignee_id: int | None) -> None:
-    fresh = Conversation.objects.select_related("contact", "assignee").get(pk=conversation.pk)
+    # Every assigner holds the conversation locked with its contact and assignee loaded, and
+    # _assign has just set the fields the payload reads: announce it as it is.
     conversation_announce(
-        events.CONVERSATION_UPDATED, fresh, previous_assignee_id=previous_assignee_id
+        events.CONVERSATION_UPDATED, conversation, previous_assignee_id=previous_assignee_id
     )
 
 
@@ -107,11 +108,19 @@ def _assign(
     actor: User | None = None,
     note: str = "",
     announce: bool = True,
+    timer_pending: bool | None = None,
 ) -> ConversationAssignment:
-    """Record the change, set the conversation's fields, (re)arm the escalation timer."""
+    """Record the change, set the conversation's fields, (re)arm the escalation timer.
+
+    An escalation timer runs only while someone holds the chat unopened, so with no previous
+    assignee there is none to cancel (`timer_pending` overrides: the escalation handler passes
+    False, its own row being the only one and marked done by the runner)."""
     now = timezone.now()
     previous = conversation.assignee_id
-    deadlines_cancel(kind=ESCALATION, object_id=conversation.pk)
+    if timer_pending is None:
+        timer_pending = previous is not None
+    if timer_pending:
+        deadlines_cancel(kind=ESCALATION, object_id=conversation.pk)
     record = ConversationAssignment.objects.create(
         conversation=conversation,
         assignee=user,
@@ -292,25 +301,28 @@ def conversation_opened(*, conversation: Conversation, user: User) -> bool:
 @transaction.atomic
 def escalation_fire(conversation_id: int, assignment_id: int) -> str:
     """The assignee did not open the chat in time: pass it on. A stale timer does nothing."""
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
-    if conversation is None or conversation.branch_id is None:
+    branch_id = (
+        Conversation.objects.filter(pk=conversation_id).values_list("branch_id", flat=True).first()
+    )
+    if branch_id is None:
         return "gone"
-    _locked_branch(conversation.branch_id)
+    branch = _locked_branch(branch_id)
     conversation = _locked_conversation(conversation_id)
-    current = conversation.assignments.order_by("-created_at", "-pk").first()
+    # Newest first: the first is the current assignment, the rest say who has had it.
+    history = list(
+        conversation.assignments.order_by("-created_at", "-pk").values_list("pk", "assignee_id")
+    )
     if (
         conversation.status == Conversation.Status.CLOSED
         or conversation.opened_at is not None
-        or current is None
-        or current.pk != assignment_id
+        or conversation.branch_id != branch.pk
+        or not history
+        or history[0][0] != assignment_id
         or conversation.assignee_id is None
     ):
         return "stale"
     previous = conversation.assignee_id
-    tried = set(
-        conversation.assignments.exclude(assignee=None).values_list("assignee_id", flat=True)
-    )
-    branch = conversation.branch
+    tried = {assignee for _pk, assignee in history if assignee is not None}
     candidates = selectors.candidates(branch)
     # Someone who has not had it yet; else anyone but the one who just let it wait.
     chosen = policy.pick_operator(candidates, exclude=tried) or policy.pick_operator(
@@ -322,6 +334,7 @@ def escalation_fire(conversation_id: int, assignment_id: int) -> str:
             User.objects.get(pk=chosen),
             reason=Reason.ESCALATION,
             note=_("not opened in time"),
+            timer_pending=False,
         )
         return "passed"
     _assign(
@@ -329,6 +342,7 @@ def escalation_fire(conversation_id: int, assignment_id: int) -> str:
         None,
         reason=Reason.ESCALATION,
         note=_("not opened in time; nobody else is free"),
+        timer_pending=False,
     )
     publish_on_commit(
         "routing.alert",

@@ -69,8 +69,12 @@ def frame_ancestors(inbox: Inbox) -> str:
     for domain in inbox.allowed_domains:
         # Entries are host names, any port (as the API's Origin check): a source without a
         # port would match only the scheme's default one, so `:*` follows.
-        sources += [f"https://{domain}", f"http://{domain}", f"https://{domain}:*",
-                    f"http://{domain}:*"]
+        sources += [
+            f"https://{domain}",
+            f"http://{domain}",
+            f"https://{domain}:*",
+            f"http://{domain}:*",
+        ]
     return " ".join(sources) or "'none'"
 
 

@@ -1,5 +1,6 @@
 """Run the whole product on one machine: database, Redis, migrations, demo data, ASGI server,
-Celery worker and beat. Ctrl+C stops all of it; the data stays in .data/ for the next run.
+Celery worker and beat, and the deadline runner. Ctrl+C stops all of it; the data stays in
+.data/ for the next run.
 
     python -m messenger.devrun [--port 8000]
 """
@@ -73,6 +74,7 @@ def main() -> int:
             ],
             env=env,
         ),
+        subprocess.Popen([*manage, "deadlines_run"], env=env),
         subprocess.Popen(
             [
                 PY,

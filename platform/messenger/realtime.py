@@ -48,8 +48,9 @@ class _PublishLoop:
         with self._lock:
             if self._loop is None or self._pid != os.getpid():  # a forked worker needs its own
                 self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
-                threading.Thread(target=self._loop.run_forever, name="realtime-publish",
-                                 daemon=True).start()
+                threading.Thread(
+                    target=self._loop.run_forever, name="realtime-publish", daemon=True
+                ).start()
             return self._loop
 
 
@@ -62,8 +63,11 @@ async def _send(layer: Any, names: list[str], message: dict[str, Any]) -> None:
         try:
             await layer.group_send(name, message)
         except Exception:  # the database has the data; a lost signal is recovered on resync
-            log.warning("realtime publish failed",
-                        extra={"event": message["event"], "group": name}, exc_info=True)
+            log.warning(
+                "realtime publish failed",
+                extra={"event": message["event"], "group": name},
+                exc_info=True,
+            )
 
 
 def publish(event: str, payload: dict[str, Any], *, to: Iterable[str]) -> None:
@@ -75,7 +79,8 @@ def publish(event: str, payload: dict[str, Any], *, to: Iterable[str]) -> None:
     # who also holds the chat) forwards it once, and a repeat of the same news still arrives.
     message = {"type": FRAME_HANDLER, "event": event, "payload": payload, "id": uuid.uuid4().hex}
     future = asyncio.run_coroutine_threadsafe(
-        _send(layer, list(dict.fromkeys(to)), message), _publish_loop.get())
+        _send(layer, list(dict.fromkeys(to)), message), _publish_loop.get()
+    )
     try:
         future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
     except Exception:  # Redis slow or down: never fail the write that already committed

@@ -232,6 +232,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
             "celery": [sys.executable, "-m", "celery", "-A", "messenger", "worker",
                        "-l", "warning", "--concurrency", "1", "-n", f"e2e{os.getpid()}@%h",
                        "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            "deadlines": [sys.executable, str(REPO_DIR / "manage.py"), "deadlines_run"],
         }
         for name, command in commands.items():
             with open(log_dir / f"{name}.log", "wb") as log:

@@ -1,16 +1,21 @@
 """Schedule, cancel and fire deadlines (see `models.Deadline` for the guarantees).
 
 Handlers are registered per kind by the apps that own them; each runs inside the company's
-schema and the same transaction that marks its row done.
+schema and the same transaction that marks its row done. `deadlines_run` is the runner
+(`manage.py deadlines_run`): a few threads that each take due rows with SKIP LOCKED and look
+again every POLL_SECONDS when none are due; the due query reads the partial index of pending
+rows, so an idle look costs well under a millisecond whatever the number of companies. Celery
+beat sweeps too (`kernel.deadlines_fire`), as a safety net when no runner is deployed.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -32,27 +37,19 @@ def deadline_handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+POLL_SECONDS = 0.1
+RUNNER_THREADS = 2
+
+
 def deadline_schedule(*, kind: str, object_id: int, due_at: datetime, token: int = 0) -> Deadline:
-    """A deadline in the active company's schema; the worker is woken for it after commit."""
-    deadline = Deadline.objects.create(
+    """A deadline in the active company's schema; the runner fires it when due."""
+    return Deadline.objects.create(
         schema_name=connection.schema_name,
         kind=kind,
         object_id=object_id,
         token=token,
         due_at=due_at,
     )
-    from messenger.kernel.tasks import deadlines_fire
-
-    delay = max(0.0, (due_at - timezone.now()).total_seconds())
-    transaction.on_commit(lambda: _wake(deadlines_fire, delay))
-    return deadline
-
-
-def _wake(task, delay: float) -> None:  # type: ignore[no-untyped-def]
-    try:
-        task.apply_async(countdown=delay, headers={"_schema_name": "public"})
-    except Exception:  # the periodic sweep fires it anyway; the broker is only a wake-up
-        log.warning("could not enqueue a deadline wake-up", exc_info=True)
 
 
 def deadlines_cancel(*, kind: str, object_id: int) -> int:
@@ -84,8 +81,7 @@ def _fire_batch(*, limit: int, now: datetime | None, created_before: datetime) -
     with schema_context("public"), transaction.atomic():
         due = list(
             Deadline.objects.select_for_update(skip_locked=True)
-            .filter(done_at=None, due_at__lte=now or timezone.now(),
-                    created_at__lte=created_before)
+            .filter(done_at=None, due_at__lte=now or timezone.now(), created_at__lte=created_before)
             .order_by("due_at")[:limit]
         )
         for deadline in due:
@@ -112,3 +108,33 @@ def _fire_one(deadline: Deadline) -> None:
     # The handler may have cancelled its own row (re-arming a timer cancels the old one).
     deadline.done_at, deadline.last_error = timezone.now(), ""
     deadline.save(update_fields=["done_at", "last_error"])
+
+
+def deadlines_run(
+    stop: threading.Event, *, threads: int = RUNNER_THREADS, poll: float = POLL_SECONDS
+) -> None:
+    """Fire due deadlines until `stop` is set. Several runners (threads or processes) may run
+    at once: SKIP LOCKED hands each due row to exactly one of them."""
+
+    def loop() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    fired = deadlines_fire_due()
+                except DatabaseError:
+                    log.exception("deadline runner: database error; retrying in 1 s")
+                    connection.close()
+                    stop.wait(1.0)
+                    continue
+                if not fired:
+                    stop.wait(poll)
+        finally:
+            connections.close_all()
+
+    workers = [
+        threading.Thread(target=loop, name=f"deadlines-{i}", daemon=True) for i in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()

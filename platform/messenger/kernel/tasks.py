@@ -1,4 +1,4 @@
-"""Kernel tasks: the deadline worker (beat runs it every second; scheduling wakes it early)."""
+"""Kernel tasks: the deadline sweep beat runs, a safety net behind `manage.py deadlines_run`."""
 
 from __future__ import annotations
 

@@ -30,10 +30,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 50
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict = {
-    # Deadlines live in PostgreSQL; this sweep fires any a lost wake-up left behind.
+    # Deadlines live in PostgreSQL and `manage.py deadlines_run` fires them; this sweep is the
+    # safety net when no runner is deployed (lateness up to its interval then).
     "deadlines": {
         "task": "kernel.deadlines_fire",
-        "schedule": 1.0,
+        "schedule": env.float("DEADLINE_SWEEP_SECONDS", default=5.0),
         "options": {"expires": 5, "headers": {"_schema_name": "public"}},
     },
 }

@@ -6,9 +6,11 @@ from collections import Counter
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inboxes.conversations import services as conversations
-from inboxes.models import Conversation, ConversationAssignment, RoutingRule
+from inboxes.models import Conversation, ConversationAssignment, RoutingRule, RoutingSettings
 from inboxes.routing import configuration, services
 from tenants.accounts.models import User
 from tenants.organization.models import Branch
@@ -228,3 +230,30 @@ def test_overlapping_hours_are_refused_and_the_old_schedule_stays(main_branch):
             intervals=[(0, dt.time(9), dt.time(13)), (0, dt.time(12), dt.time(18))],
         )
     assert main_branch.hours.count() == 1
+
+
+def _statements(captured) -> list[str]:  # type: ignore[no-untyped-def]
+    skip = ("SAVEPOINT", "RELEASE SAVEPOINT", "SET search_path")
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(skip)]
+
+
+def test_assigning_a_new_chat_takes_at_most_eight_statements(inbox, main_branch):
+    """Branch lock, conversation lock, candidates, the chosen person, the assignment row, the
+    conversation, the timeout, the escalation timer: no re-reads, nothing to cancel."""
+    people(main_branch, 30, prefix="count")
+    RoutingSettings.current()  # made on first use; not part of an assignment's cost
+    contact = conversations.contact_create()
+    chat = Conversation.objects.create(inbox=inbox, contact=contact, branch=main_branch)
+    with CaptureQueriesContext(connection) as captured:
+        services.assign_next(chat, reason="routing")
+    assert chat.assignee_id is not None
+    assert len(_statements(captured)) <= 8, "\n".join(s[:100] for s in _statements(captured))
+
+
+def test_an_escalation_takes_at_most_ten_statements(inbox, main_branch):
+    people(main_branch, 30, prefix="escc")
+    chat = new_chat(inbox)
+    token = chat.assignments.order_by("-pk").first().pk
+    with CaptureQueriesContext(connection) as captured:
+        assert services.escalation_fire(chat.pk, token) == "passed"
+    assert len(_statements(captured)) <= 10, "\n".join(s[:100] for s in _statements(captured))
