@@ -11,17 +11,18 @@ brackets):
 1. assignment decision latency: `assign_next(conversation, reason="routing")` with 200 online
    operators in the branch, for conversations created without routing (rows made directly with
    the branch set and no assignee); the call's whole transaction, commit and after-commit work
-   (wake-up task, real-time announce) included. p50/p95/p99 over N. For reference the whole
+   (the real-time announce) included. p50/p95/p99 over N. For reference the whole
    widget path, `contact_create` + `conversation_start` (routing and announce), is timed too;
 2. fairness: max − min of open chats per operator after the N assignments; then a concurrent
    burst, 8 threads with a database connection each assigning 1,600 [400] chats to the 200
    operators with capacity 8 [2]: nobody may end above capacity, and the spread;
-3. escalation: 10,000 [2,000] pending `Deadline` rows (kind "escalation", token = the
-   assignment id) for conversations held by the operators, due over 20 [8] s, fired by a real Celery
-   worker with its embedded beat (`celery -A messenger worker -B -P solo`). Lateness = done_at
-   − due_at (the handler's clock) and = the moment the bench first sees the row committed −
-   due_at; duplicates (a conversation escalated more than once), rows left pending; meanwhile
-   a probe assigns a new chat into the same branch every 250 ms and its latency is recorded;
+3. escalation: 10,000 pending `Deadline` rows (kind "escalation"); 100 a second fall due over
+   20 [8] s (token = the assignment id, conversations held by the operators, all in one
+   branch), the rest an hour later. They are fired by the real runner, `manage.py
+   deadlines_run` (2 threads). Lateness = done_at − due_at (the handler's clock) and = the
+   moment the bench first sees the row committed − due_at; duplicates (a conversation
+   escalated more than once), rows left pending; meanwhile a probe assigns a new chat into the
+   same branch every 250 ms and its latency is recorded. `--rate` offers another pace;
 4. the cost of finding due work: EXPLAIN (ANALYZE, BUFFERS) of the worker's due-deadline
    query with 10,000 pending rows of which 50 (and 5) are due;
 5. the assignment latency again with a closed-chat history (100,000 [5,000] conversations)
@@ -75,6 +76,8 @@ PASSWORD = "Bench-routing-2026!"
 ESCALATION = "escalation"
 SENTINEL_KIND = "bench.sentinel"  # no handler: the worker only marks it done
 POLL_S = 0.1  # how often the bench looks for committed (fired) deadlines
+RUNNER_THREADS = 2  # manage.py deadlines_run's default
+FAR_OBJECT_ID = 2_000_000_000  # pending rows not due in the window point at no conversation
 PROBE_EVERY_S = 0.25  # a new chat into the branch while escalations fire
 LEAD_S = 2.0  # the first deadline is due this long after the insert starts
 BULK = 2000  # rows per INSERT in bulk set-up
@@ -92,8 +95,9 @@ class Plan:
     starts: int  # timed conversation_start calls (reference)
     burst_threads: int
     burst_capacity: int  # chats in the burst = operators × capacity
-    deadlines: int  # pending escalation deadlines
-    spread_s: float  # their due_at spread over this many seconds
+    deadlines: int  # pending escalation deadlines in all
+    fire_rate: float  # of which this many per second fall due during the window
+    spread_s: float  # the window's length: fire_rate × spread_s deadlines fire in it
     drain_grace_s: float  # how long after the last due_at the worker may take
     history: int  # closed chats for the history re-run
     history_assignments: int  # timed assign_next calls with that history
@@ -109,6 +113,7 @@ PLANS = {
         burst_threads=8,
         burst_capacity=8,
         deadlines=10_000,
+        fire_rate=100.0,
         spread_s=20.0,
         drain_grace_s=30.0,
         history=100_000,
@@ -122,7 +127,8 @@ PLANS = {
         starts=20,
         burst_threads=8,
         burst_capacity=2,
-        deadlines=2000,
+        deadlines=10_000,
+        fire_rate=100.0,
         spread_s=8.0,
         drain_grace_s=3.0,
         history=5000,
@@ -609,31 +615,22 @@ def phase_burst(report: Report, plan: Plan, world: World) -> None:
 
 
 class Worker:
-    """`celery -A messenger worker -B -P solo` (beat embedded) with the bench's environment.
+    """The deadline runner, `manage.py deadlines_run` (as `make run` and production start
+    it), with the bench's environment.
 
     It starts as soon as migrate_schemas has created the deadline table, so its start-up (a
-    Python process importing Django and Celery) overlaps the set-up instead of the timings;
-    as in production it then runs throughout, sweeping every second.
+    Python process importing Django) overlaps the set-up instead of the timings; as in
+    production it then runs throughout, looking for due rows every 0.1 s.
     """
 
     def __init__(self, workdir: Path) -> None:
         self.logfile = workdir / "worker.log"
         command = [
             sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "messenger",
-            "worker",
-            "-B",
-            "-P",
-            "solo",
-            "-l",
-            "warning",
-            "-s",
-            str(workdir / "beat"),
-            "-n",
-            f"bench{os.getpid()}@%h",
+            str(REPO_DIR / "manage.py"),
+            "deadlines_run",
+            "--threads",
+            str(RUNNER_THREADS),
         ]
         self.started = time.monotonic()
         with self.logfile.open("wb") as out:
@@ -656,7 +653,7 @@ class Worker:
         return self.logfile.read_text(errors="replace").strip().splitlines()[-lines:]
 
     def ready(self, schema: str, timeout: float) -> float:
-        """Wait until the beat sweep has fired a sentinel deadline (due at once); the seconds
+        """Wait until the runner has fired a sentinel deadline (due at once); the seconds
         since the worker was started."""
         from django.utils import timezone
 
@@ -676,9 +673,8 @@ class Worker:
     def stop(self, patience: float) -> dict[str, Any]:
         """SIGTERM (warm shutdown: the running sweep finishes), SIGKILL after `patience` s.
 
-        The embedded beat (-B) is a child process that outlives a killed worker and would go
-        on queueing sweeps, so what is left of the worker's process group (its own session,
-        see __init__) is ended too.
+        What is left of the runner's process group (its own session, see __init__) is ended
+        too.
         """
         if self.stopped is not None:
             return self.stopped
@@ -775,8 +771,9 @@ def phase_escalation(report: Report, plan: Plan, world: World, worker: Worker | 
     open_chats_close(world)
     probe = Probe(world.schema, [])
     try:
-        log(f"escalation: {plan.deadlines} conversations held by the operators")
-        chats = chats_make(world, plan.deadlines, assignees=world.operator_ids)
+        firing = int(plan.fire_rate * plan.spread_s)
+        log(f"escalation: {firing} conversations held by the operators")
+        chats = chats_make(world, firing, assignees=world.operator_ids)
         tokens = dict(
             ConversationAssignment.objects.filter(conversation__in=chats).values_list(
                 "conversation_id", "pk"
@@ -788,7 +785,7 @@ def phase_escalation(report: Report, plan: Plan, world: World, worker: Worker | 
         figures["worker_ready_s"] = round(worker.ready(world.schema, timeout=90), 2)
         with stopwatch() as insert_elapsed, transaction.atomic():
             base = timezone.now() + timedelta(seconds=LEAD_S)
-            step = plan.spread_s / plan.deadlines
+            step = 1.0 / plan.fire_rate
             rows = Deadline.objects.bulk_create(
                 [
                     Deadline(
@@ -802,13 +799,29 @@ def phase_escalation(report: Report, plan: Plan, world: World, worker: Worker | 
                 ],
                 batch_size=BULK,
             )
+            # The rest of the pending deadlines fall due an hour later: they are in the
+            # partial index the runner reads, as escalations armed for later are.
+            later = timezone.now() + timedelta(hours=1)
+            far = Deadline.objects.bulk_create(
+                [
+                    Deadline(
+                        schema_name=world.schema,
+                        kind=ESCALATION,
+                        object_id=FAR_OBJECT_ID + i,
+                        due_at=later + timedelta(milliseconds=i),
+                    )
+                    for i in range(max(0, plan.deadlines - firing))
+                ],
+                batch_size=BULK,
+            )
         figures["deadlines_insert_s"] = round(insert_elapsed(), 3)
         if insert_elapsed() > LEAD_S:
             log(f"warning: inserting took {insert_elapsed():.2f} s, more than the lead")
         due = {row.pk: row.due_at for row in rows}
         lo, hi = min(due), max(due)
         log(
-            f"{len(rows)} deadlines due from +{LEAD_S:.0f} s over {plan.spread_s:.0f} s; "
+            f"{len(rows) + len(far)} pending deadlines, {len(rows)} due from +{LEAD_S:.0f} s "
+            f"at {plan.fire_rate:.0f}/s over {plan.spread_s:.0f} s; "
             f"watching for {LEAD_S + plan.spread_s + plan.drain_grace_s:.0f} s"
         )
         probe.start()
@@ -834,6 +847,7 @@ def phase_escalation(report: Report, plan: Plan, world: World, worker: Worker | 
             probe.join(timeout=60)
         stopped = worker.stop(patience=plan.stop_patience_s)
         connection.set_schema(world.schema)
+        Deadline.objects.filter(schema_name=world.schema, object_id__gte=FAR_OBJECT_ID).delete()
     if probe.error:
         raise RuntimeError(f"probe: {probe.error}")
 
@@ -868,11 +882,13 @@ def phase_escalation(report: Report, plan: Plan, world: World, worker: Worker | 
     visible_d = lateness(due, seen, window_end)
     probe_d = distribution(probe.durations, 1000)
     figures["escalation"] = {
-        "deadlines": len(rows),
+        "deadlines_pending": plan.deadlines,
+        "deadlines_firing": len(rows),
         "spread_s": plan.spread_s,
         "lead_s": LEAD_S,
         "window_s": LEAD_S + plan.spread_s + plan.drain_grace_s,
-        "offered_rate_per_s": round(plan.deadlines / plan.spread_s, 1),
+        "offered_rate_per_s": plan.fire_rate,
+        "runner_threads": RUNNER_THREADS,
         "fired_in_window": len(seen),
         "fired_while_stopping": len(done) - len(seen),
         "fired_rate_per_s": round(rate, 1),
@@ -890,12 +906,12 @@ def phase_escalation(report: Report, plan: Plan, world: World, worker: Worker | 
     }
     n = len(rows)
     report.add(
-        f"escalation: {n} deadlines due over {plan.spread_s:.0f} s "
-        f"({plan.deadlines / plan.spread_s:.0f}/s): committed in the "
+        f"escalation: {plan.deadlines} pending, {n} due over {plan.spread_s:.0f} s "
+        f"({plan.fire_rate:.0f}/s, one branch): committed in the "
         f"{LEAD_S + plan.spread_s + plan.drain_grace_s:.0f} s window",
         str(len(seen)),
     )
-    report.add("escalation: worker pace (fired per second, done_at)", f"{rate:.0f}/s")
+    report.add("escalation: runner pace (fired per second, done_at)", f"{rate:.0f}/s")
     report.add("escalation lateness (done_at − due_at) p50", late(fired_d, "p50"))
     report.add(
         "escalation lateness (done_at − due_at) p99",
@@ -1182,7 +1198,7 @@ def migrate_and_worker(workdir: Path, *, with_worker: bool) -> tuple[float, Work
             with psycopg.connect(**params, autocommit=True) as conn:
                 found = conn.execute("SELECT to_regclass('public.kernel_deadline')").fetchone()
             if found and found[0]:
-                log("deadline table created: starting celery worker -B -P solo")
+                log("deadline table created: starting manage.py deadlines_run")
                 worker = Worker(workdir)
             else:
                 time.sleep(0.2)
@@ -1239,8 +1255,9 @@ def main(argv: list[str] | None = None) -> int:
         "--json", action="store_true", help="print all figures as one JSON object, last line"
     )
     parser.add_argument("--assignments", type=int, help="timed assign_next calls (2000; 300)")
-    parser.add_argument("--deadlines", type=int, help="pending deadlines (10000; 2000)")
-    parser.add_argument("--spread", type=float, help="seconds their due times span (20; 8)")
+    parser.add_argument("--deadlines", type=int, help="pending deadlines (10000)")
+    parser.add_argument("--rate", type=float, help="of which fall due per second (100)")
+    parser.add_argument("--spread", type=float, help="seconds they fall due for (20; 8)")
     parser.add_argument("--history", type=int, help="closed chats in history (100000; 5000)")
     parser.add_argument(
         "--only", action="append", choices=PHASES, help="run only this phase (repeatable)"
@@ -1267,6 +1284,7 @@ def main(argv: list[str] | None = None) -> int:
                 for k, v in {
                     "assignments": args.assignments,
                     "deadlines": args.deadlines,
+                    "fire_rate": args.rate,
                     "spread_s": args.spread,
                     "history": args.history,
                 }.items()
@@ -1274,8 +1292,8 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
     )
-    if plan.assignments < 10 or plan.deadlines < 10 or plan.spread_s <= 0:
-        parser.error("need at least 10 assignments, 10 deadlines and a positive spread")
+    if plan.assignments < 10 or plan.deadlines < 10 or plan.spread_s <= 0 or plan.fire_rate <= 0:
+        parser.error("need at least 10 assignments, 10 deadlines, a positive spread and rate")
     if "bench" not in args.db_name:
         parser.error("the database gets dropped: its name must contain 'bench'")
 
