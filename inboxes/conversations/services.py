@@ -306,6 +306,12 @@ def _message_insert(
     )
     if attachments:
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(message=message)
+        for attachment in attachments:
+            attachment.message = message
+    # The payload lists the message's files: they are the ones just claimed, no query needed.
+    message._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        Message.attachments.field.remote_field.cache_name: attachments
+    }
     if is_operator and sender_user is not None:
         _read_mark_set(conversation=locked, user=sender_user, seq=locked.last_seq)
     conversation_announce(

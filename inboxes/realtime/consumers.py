@@ -202,8 +202,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
         return None
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
-        """Every published event arrives here and goes to the client as it is."""
-        await self.send_json({"type": message["event"], "payload": message["payload"]})
+        """Every published event arrives here, its client frame already serialised."""
+        await self.send(text_data=message["frame"])
 
     def typing_allowed(self, conversation_id: int, is_typing: bool) -> bool:
         last = getattr(self, "_typing_at", {})
@@ -329,9 +329,7 @@ class OperatorConsumer(BaseConsumer):
             return
         # A supervisor who also holds the chat is in both `staff` and `user.<id>`: the same
         # event arrives twice, back to back (with the same publish id). Forward it once.
-        fingerprint = message.get("id") or hash(
-            (message["event"], json.dumps(message["payload"], sort_keys=True))
-        )
+        fingerprint = message["id"]
         recent = getattr(self, "_recent", None)
         if recent is None:
             recent = self._recent = collections.deque(maxlen=32)

@@ -76,7 +76,7 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                payload = message.get("payload", {})
+                payload = json.loads(message["frame"]).get("payload", {})  # messenger.realtime
                 seq = payload.get("seq") if message.get("event") == "message.created" else None
                 yield _frame(message.get("event", "event"), payload, seq)
         finally:

@@ -52,6 +52,8 @@ def main() -> int:
                 str(args.port),
                 "--ws",
                 "websockets",
+                "--ws-per-message-deflate",
+                "false",
                 "--lifespan",
                 "off",
             ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import logging
 import os
 import threading
@@ -129,7 +130,12 @@ def publish(event: str, payload: dict[str, Any], *, to: Iterable[str]) -> None:
         return
     # One id per publish, the same in every group: a socket in two of the groups (a supervisor
     # who also holds the chat) forwards it once, and a repeat of the same news still arrives.
-    message = {"type": FRAME_HANDLER, "event": event, "payload": payload, "id": uuid.uuid4().hex}
+    # The client frame is serialised here, once: every socket of every group forwards the same
+    # text, instead of each decoding a payload from the channel layer and encoding it again.
+    frame = json.dumps(
+        {"type": event, "payload": payload}, ensure_ascii=False, separators=(",", ":")
+    )
+    message = {"type": FRAME_HANDLER, "event": event, "frame": frame, "id": uuid.uuid4().hex}
     _publisher.submit(layer, list(dict.fromkeys(to)), message)
 
 

@@ -228,6 +228,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         commands = {
             "uvicorn": [sys.executable, "-m", "uvicorn", "messenger.asgi:application",
                         "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets",
+                        "--ws-per-message-deflate", "false",
                         "--lifespan", "off", "--no-access-log"],
             "celery": [sys.executable, "-m", "celery", "-A", "messenger", "worker",
                        "-l", "warning", "--concurrency", "1", "-n", f"e2e{os.getpid()}@%h",

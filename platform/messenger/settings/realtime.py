@@ -20,6 +20,9 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Threads (one database connection each) that run socket consumers' ORM work per process.
+REALTIME_DB_THREADS = env.int("REALTIME_DB_THREADS", default=6)
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
