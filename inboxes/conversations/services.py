@@ -193,12 +193,12 @@ def conversation_start(
     return conversation, True
 
 
-def _existing_message(conversation: Conversation, client_id: uuid.UUID | None) -> Message | None:
+def _existing_message(conversation_id: int, client_id: uuid.UUID | None) -> Message | None:
     if client_id is None:
         return None
     return (
         Message.objects.select_related("sender_user")
-        .filter(conversation=conversation, client_id=client_id)
+        .filter(conversation_id=conversation_id, client_id=client_id)
         .first()
     )
 
@@ -217,34 +217,75 @@ def message_create(
     A retry with the same client id returns the stored message and announces nothing.
     Files uploaded to this conversation by the same side travel with it.
     """
+    message, created, locked = _message_store(
+        conversation.pk, {}, sender_type, body, client_id, sender_user, attachment_ids
+    )
+    if locked is not None:
+        _copy_state(locked, into=conversation)
+    return message, created
+
+
+def visitor_message_create(
+    *,
+    conversation_id: int,
+    contact_id: int,
+    inbox_id: int,
+    body: object,
+    client_id: uuid.UUID | str | None,
+    attachment_ids: list[int] | tuple[int, ...] = (),
+) -> tuple[Message, bool]:
+    """`message_create` for a visitor's socket: the conversation must be that contact's in that
+    inbox (Conversation.DoesNotExist otherwise), checked by the same query that locks it."""
+    message, created, _locked_row = _message_store(
+        conversation_id,
+        {"contact_id": contact_id, "inbox_id": inbox_id},
+        Message.Sender.VISITOR,
+        body,
+        client_id,
+        None,
+        attachment_ids,
+    )
+    return message, created
+
+
+def _message_store(
+    conversation_id: int,
+    scope: dict[str, int],
+    sender_type: str,
+    body: object,
+    client_id: uuid.UUID | str | None,
+    sender_user: User | None,
+    attachment_ids: list[int] | tuple[int, ...],
+) -> tuple[Message, bool, Conversation | None]:
     text = body_validate(body, allow_empty=bool(attachment_ids))
     if client_id is not None and not isinstance(client_id, uuid.UUID):
         try:
             client_id = uuid.UUID(str(client_id))
         except ValueError as exc:
             raise ValidationError({"client_id": [_("Invalid client message id.")]}) from exc
-    existing = _existing_message(conversation, client_id)
-    if existing is not None:
-        return existing, False
+    # No look-up first: a retry is rare, and the unique (conversation, client id) constraint
+    # turns it into an IntegrityError that rolls back the whole attempt, numbering included.
     try:
         with transaction.atomic():
-            return _message_insert(
-                conversation, sender_type, text, client_id, sender_user, list(attachment_ids)
-            ), True
+            locked = _locked(conversation_id, **scope)
+            message = _message_insert(
+                locked, sender_type, text, client_id, sender_user, list(attachment_ids)
+            )
+            return message, True, locked
     except IntegrityError:
-        # the same client id raced us; the other insert won
-        existing = _existing_message(conversation, client_id)
+        existing = _existing_message(conversation_id, client_id)
         if existing is None:
             raise
-        return existing, False
+        return existing, False, None
 
 
-def _locked(conversation_id: int) -> Conversation:
-    """The conversation row, locked until commit (only this row, not the joined ones)."""
+def _locked(conversation_id: int, **scope: int) -> Conversation:
+    """The conversation row, locked until commit (only this row, not the joined ones);
+    `scope` narrows it (a visitor's own conversation), else Conversation.DoesNotExist."""
     return (
         Conversation.objects.select_related("contact", "assignee")
         .select_for_update(of=("self",))
-        .get(pk=conversation_id)
+        .get(pk=conversation_id, **scope)
     )
 
 
@@ -265,15 +306,15 @@ def _attachments_claim(
 
 
 def _message_insert(
-    conversation: Conversation,
+    locked: Conversation,
     sender_type: str,
     text: str,
     client_id: uuid.UUID | None,
     sender_user: User | None,
     attachment_ids: list[int] | None = None,
 ) -> Message:
-    # The row lock serialises senders in one conversation: numbers are consecutive, gap-free.
-    locked = _locked(conversation.pk)
+    # The row lock (taken by the caller) serialises senders in one conversation: numbers are
+    # consecutive, gap-free.
     now = timezone.now()
     previous_status, previous_assignee_id = locked.status, locked.assignee_id
     is_operator = sender_type == Message.Sender.OPERATOR
@@ -319,7 +360,6 @@ def _message_insert(
     )
     if previous_status != locked.status:
         _announce_conversation(locked)
-    _copy_state(locked, into=conversation)
     return message
 
 

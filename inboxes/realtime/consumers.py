@@ -136,6 +136,19 @@ class BaseConsumer(AsyncWebsocketConsumer):
     def _mark_receipts(self, conversation: Conversation, frame: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def _message_store(
+        self, conversation_id: int, frame: dict[str, Any], client_id: uuid.UUID, ids: list[int]
+    ) -> Any:
+        message, _ = services.message_create(
+            conversation=self._conversation(conversation_id),
+            sender_type=self.side,
+            body=frame.get("body"),
+            client_id=client_id,
+            sender_user=self.user,
+            attachment_ids=ids,
+        )
+        return message
+
     async def message_send(self, frame: dict[str, Any]) -> None:
         conversation_id = _int(frame, "conversation_id")
         client_id = uuid.UUID(str(frame.get("client_id")))
@@ -144,15 +157,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
             ids = frame.get("attachment_ids") or []
             if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
                 raise ValueError("attachment_ids")
-            message, _ = services.message_create(
-                conversation=self._conversation(conversation_id),
-                sender_type=self.side,
-                body=frame.get("body"),
-                client_id=client_id,
-                sender_user=self.user,
-                attachment_ids=ids,
-            )
-            return message_payload(message)
+            return message_payload(self._message_store(conversation_id, frame, client_id, ids))
 
         payload = await in_schema(self.schema_name, send)
         await self.send_json(
@@ -254,6 +259,20 @@ class VisitorConsumer(BaseConsumer):
         return Conversation.objects.select_related("assignee").get(
             pk=conversation_id, contact_id=self.contact_id, inbox_id=self.inbox_id
         )
+
+    def _message_store(
+        self, conversation_id: int, frame: dict[str, Any], client_id: uuid.UUID, ids: list[int]
+    ) -> Any:
+        # One query both checks the conversation is this visitor's and locks it.
+        message, _ = services.visitor_message_create(
+            conversation_id=conversation_id,
+            contact_id=self.contact_id,
+            inbox_id=self.inbox_id,
+            body=frame.get("body"),
+            client_id=client_id,
+            attachment_ids=ids,
+        )
+        return message
 
     def _mark_receipts(self, conversation: Conversation, frame: dict[str, Any]) -> None:
         services.visitor_receipts_mark(

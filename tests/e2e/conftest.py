@@ -36,8 +36,14 @@ from psycopg import sql
 REPO_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS_DIR = REPO_DIR / "test-artifacts" / "e2e"
 # Redis databases the e2e Celery broker may use (the unit tests use REDIS_URL's own database).
@@ -101,16 +107,26 @@ class LiveStack:
 
     def get(self, host: str, path: str, **kwargs: object) -> httpx.Response:
         """GET from the server as `host` would be asked (connects to 127.0.0.1)."""
-        return httpx.get(f"http://127.0.0.1:{self.port}{path}",
-                         headers={"Host": f"{host}:{self.port}"}, timeout=10,
-                         follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+        return httpx.get(
+            f"http://127.0.0.1:{self.port}{path}",
+            headers={"Host": f"{host}:{self.port}"},
+            timeout=10,
+            follow_redirects=False,
+            **kwargs,
+        )  # type: ignore[arg-type]
 
-    def manage(self, *args: str, input_text: str | None = None,
-               check: bool = True) -> subprocess.CompletedProcess[str]:
+    def manage(
+        self, *args: str, input_text: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """Run `manage.py <args>` against the e2e database."""
         result = subprocess.run(
-            [sys.executable, str(REPO_DIR / "manage.py"), *args], env=self.env, cwd=REPO_DIR,
-            input=input_text, capture_output=True, text=True, timeout=60,
+            [sys.executable, str(REPO_DIR / "manage.py"), *args],
+            env=self.env,
+            cwd=REPO_DIR,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
@@ -139,8 +155,9 @@ class LiveStack:
                 msg = email.message_from_bytes(raw, policy=email.policy.default)
                 part = msg.get_body(preferencelist=("plain",))
                 body = part.get_content() if part is not None else ""
-                found.append(Email(path=path, subject=str(msg["Subject"]), to=str(msg["To"]),
-                                   body=body))
+                found.append(
+                    Email(path=path, subject=str(msg["Subject"]), to=str(msg["To"]), body=body)
+                )
         return found
 
     def wait_for_email(self, to: str, timeout: float = 15.0) -> Email:
@@ -189,8 +206,9 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     database = f"messenger_e2e_{os.getpid()}"
     admin_dsn = _with_database(database_url, "postgres").replace("postgres://", "postgresql://", 1)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(database)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
     broker_db, broker_lock = _broker_db_lock(redis_url)
@@ -226,19 +244,50 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     try:
         stack.manage("migrate_schemas", "--noinput", "-v", "0")
         commands = {
-            "uvicorn": [sys.executable, "-m", "uvicorn", "messenger.asgi:application",
-                        "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets",
-                        "--ws-per-message-deflate", "false",
-                        "--lifespan", "off", "--no-access-log"],
-            "celery": [sys.executable, "-m", "celery", "-A", "messenger", "worker",
-                       "-l", "warning", "--concurrency", "1", "-n", f"e2e{os.getpid()}@%h",
-                       "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            "uvicorn": [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "messenger.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--ws",
+                "websockets",
+                "--ws-per-message-deflate",
+                "false",
+                "--lifespan",
+                "off",
+                "--no-access-log",
+            ],
+            "celery": [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "messenger",
+                "worker",
+                "-l",
+                "warning",
+                "--concurrency",
+                "1",
+                "-n",
+                f"e2e{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
             "deadlines": [sys.executable, str(REPO_DIR / "manage.py"), "deadlines_run"],
         }
         for name, command in commands.items():
             with open(log_dir / f"{name}.log", "wb") as log:
                 stack.procs[name] = subprocess.Popen(
-                    command, env=env, cwd=REPO_DIR, stdout=log, stderr=subprocess.STDOUT,
+                    command,
+                    env=env,
+                    cwd=REPO_DIR,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
         _wait_healthy(stack)
@@ -253,12 +302,18 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        broker_lock.delete("celery", "unacked", "unacked_index",
-                           *broker_lock.scan_iter("_kombu.*"), BROKER_LOCK_KEY)
+        broker_lock.delete(
+            "celery",
+            "unacked",
+            "unacked_index",
+            *broker_lock.scan_iter("_kombu.*"),
+            BROKER_LOCK_KEY,
+        )
         broker_lock.close()
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(database)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -349,8 +404,13 @@ def demo_company(live_stack: LiveStack) -> LiveStack:
     return live_stack
 
 
-def panel_login(page, stack: LiveStack, email: str = DEMO_ADMIN_EMAIL,  # type: ignore[no-untyped-def]
-                password: str = DEMO_PASSWORD, slug: str = DEMO_SLUG) -> None:
+def panel_login(
+    page,
+    stack: LiveStack,
+    email: str = DEMO_ADMIN_EMAIL,  # type: ignore[no-untyped-def]
+    password: str = DEMO_PASSWORD,
+    slug: str = DEMO_SLUG,
+) -> None:
     """Log `page` into the company's panel; it lands on /dialogs/."""
     page.goto(stack.company_url(slug, "/login/"))
     page.fill("#id_username", email)

@@ -17,6 +17,7 @@ from django.core.mail.backends import filebased
 
 class EmailBackend(filebased.EmailBackend):
     def __init__(self, *args: Any, file_path: str | None = None, **kwargs: Any) -> None:
-        file_path = (file_path or getattr(settings, "EMAIL_FILE_PATH", None)
-                     or os.environ["EMAIL_FILE_PATH"])
+        file_path = (
+            file_path or getattr(settings, "EMAIL_FILE_PATH", None) or os.environ["EMAIL_FILE_PATH"]
+        )
         super().__init__(*args, file_path=file_path, **kwargs)

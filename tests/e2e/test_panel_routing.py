@@ -100,7 +100,9 @@ def status_box(page):  # type: ignore[no-untyped-def]
 
 
 def test_operator_sets_status_in_the_sidebar_and_the_api_follows(
-    demo_company, new_context, shot  # type: ignore[no-untyped-def]
+    demo_company,
+    new_context,
+    shot,  # type: ignore[no-untyped-def]
 ) -> None:
     stack = demo_company
     set_everyone_offline(stack)
@@ -142,7 +144,8 @@ def test_operator_sets_status_in_the_sidebar_and_the_api_follows(
     panel_login(admin, stack, DEMO_ADMIN_EMAIL)
     admin.goto(stack.company_url("demo", "/settings/team/"))
     links = admin.locator(".sidebar-nav a").evaluate_all(
-        "links => links.map(a => new URL(a.href).pathname)")
+        "links => links.map(a => new URL(a.href).pathname)"
+    )
     at = links.index("/settings/routing/")
     assert links[at - 1] == "/settings/team/" and links[at + 1] == "/settings/inboxes/", links
     admin.locator("#nav-routing").click()
@@ -174,7 +177,9 @@ def test_operator_sets_status_in_the_sidebar_and_the_api_follows(
 
 
 def test_operator_transfers_a_chat_to_another_branch_and_its_operator_sees_it_live(
-    demo_company, new_context, shot  # type: ignore[no-untyped-def]
+    demo_company,
+    new_context,
+    shot,  # type: ignore[no-untyped-def]
 ) -> None:
     stack = demo_company
     set_everyone_offline(stack)
@@ -256,7 +261,9 @@ def test_operator_transfers_a_chat_to_another_branch_and_its_operator_sees_it_li
     history = ivan.locator("#contact-history .dlg-history-item")
     expect(history).to_have_count(2)
     assert history.evaluate_all("items => items.map(i => i.dataset.reason)") == [
-        "routing", "transfer"]
+        "routing",
+        "transfer",
+    ]
     expect(history.nth(0)).to_contain_text("Ольга Смирнова")
     expect(history.nth(0)).to_contain_text("Москва")
     expect(history.nth(1).locator(".dlg-history-to")).to_contain_text("Иван Петров")
@@ -285,7 +292,9 @@ def test_operator_transfers_a_chat_to_another_branch_and_its_operator_sees_it_li
 
 
 def test_markdown_and_files_both_ways_and_requests_in_the_list(
-    demo_company, new_context, shot  # type: ignore[no-untyped-def]
+    demo_company,
+    new_context,
+    shot,  # type: ignore[no-untyped-def]
 ) -> None:
     stack = demo_company
     operator = new_context().new_page()
@@ -305,17 +314,21 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     headers = {"Authorization": f"Bearer {token}", "Origin": stack.base_url}
     base = f"{stack.base_url}/widget/v1/conversations/{conversation_id}"
     uploaded = visitor_context.request.post(
-        f"{base}/attachments", headers=headers,
-        multipart={"file": {"name": "parcel.png", "mimeType": "image/png",
-                            "buffer": png_bytes()}},
+        f"{base}/attachments",
+        headers=headers,
+        multipart={"file": {"name": "parcel.png", "mimeType": "image/png", "buffer": png_bytes()}},
     )
     assert uploaded.status == 201, uploaded.text()
     photo = uploaded.json()
     assert photo["is_image"] and photo["width"] == 240
     sent = visitor_context.request.post(
-        f"{base}/messages", headers=headers,
-        data={"body": "The box is **damaged**, see the _photo_:\n- corner\n- tape",
-              "client_id": str(uuid.uuid4()), "attachment_ids": [photo["id"]]},
+        f"{base}/messages",
+        headers=headers,
+        data={
+            "body": "The box is **damaged**, see the _photo_:\n- corner\n- tape",
+            "client_id": str(uuid.uuid4()),
+            "attachment_ids": [photo["id"]],
+        },
     )
     assert sent.status == 201, sent.text()
 
@@ -332,14 +345,22 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     expect(image).to_be_visible()
     expect(image).to_have_attribute("alt", "parcel.png")
     operator.wait_for_function(
-        "img => img.complete && img.naturalWidth === 240", arg=image.element_handle())
+        "img => img.complete && img.naturalWidth === 240", arg=image.element_handle()
+    )
     shot(operator, "markdown and an image from the visitor")
 
     # The operator sends a file back with the paperclip.
     with operator.expect_file_chooser() as chooser:
         operator.locator("#dlg-attach").click()
-    chooser.value.set_files(files=[{"name": "invoice.txt", "mimeType": "text/plain",
-                                    "buffer": b"Invoice 42: 3000 RUB, paid.\n"}])
+    chooser.value.set_files(
+        files=[
+            {
+                "name": "invoice.txt",
+                "mimeType": "text/plain",
+                "buffer": b"Invoice 42: 3000 RUB, paid.\n",
+            }
+        ]
+    )
     chip = operator.locator("#dlg-files .dlg-file-chip")
     expect(chip).to_have_count(1)
     expect(chip.locator(".dlg-file-name")).to_have_text("invoice.txt")
@@ -379,8 +400,9 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
 
     # The visitor has both files on their side.
     messages = visitor_context.request.get(f"{base}/messages", headers=headers).json()["messages"]
-    files = [a["name"] for m in messages if m["sender_type"] == "operator"
-             for a in m["attachments"]]
+    files = [
+        a["name"] for m in messages if m["sender_type"] == "operator" for a in m["attachments"]
+    ]
     assert files[0] == "invoice.txt" and files[1].endswith(".png"), files
 
     # An offline request: a "Request" pill and how long it has been waiting.
@@ -405,7 +427,8 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     expect(request_row.locator(".dlg-row-waiting")).to_have_text(re.compile(r"\d\d:\d\d"))
     request_row.click()
     expect(operator.locator("#dlg-subtitle")).to_contain_text(
-        request_row.locator(".dlg-row-waiting").inner_text())
+        request_row.locator(".dlg-row-waiting").inner_text()
+    )
     expect(operator.locator("#contact-history .dlg-history-empty")).to_be_visible()  # not routed
     shot(operator, "an offline request waits in the list")
     assert errors == []

@@ -22,7 +22,7 @@ XSS_PAYLOADS = [
     "<script>window.__xss=1</script>",
     '"><svg onload=window.__xss=1>',
     "javascript:alert(1)",
-    "<a href=\"javascript:window.__xss=1\">click</a> & &amp; {{ 7*7 }}",
+    '<a href="javascript:window.__xss=1">click</a> & &amp; {{ 7*7 }}',
 ]
 
 
@@ -44,7 +44,9 @@ def no_xss(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_visitor_and_operator_chat_live_with_badge_ticks_and_typing(
-    demo_company, new_context, shot  # type: ignore[no-untyped-def]
+    demo_company,
+    new_context,
+    shot,  # type: ignore[no-untyped-def]
 ) -> None:
     stack = demo_company
 
@@ -63,7 +65,8 @@ def test_visitor_and_operator_chat_live_with_badge_ticks_and_typing(
     visitor.goto(f"{stack.base_url}/demo/")
     open_widget(visitor)
     expect(visitor.locator(f"{WIDGET} .note.greeting")).to_have_text(
-        "Здравствуйте! Чем можем помочь?")
+        "Здравствуйте! Чем можем помочь?"
+    )
     shot(visitor, "visitor opens widget")
 
     visitor_send(visitor, "Hello, do you deliver to Kazan?")
@@ -87,7 +90,8 @@ def test_visitor_and_operator_chat_live_with_badge_ticks_and_typing(
     row.click()
     row = operator.locator("#dlg-rows .dlg-row.active")  # its preview changes from here on
     expect(operator.locator("#dlg-message-list .msg-visitor .msg-body")).to_have_text(
-        "Hello, do you deliver to Kazan?")
+        "Hello, do you deliver to Kazan?"
+    )
     expect(operator.locator("#dialogs-badge")).to_be_hidden()
     expect(settings.locator("#dialogs-badge")).to_be_hidden()
     expect(row.locator(".dlg-row-unread")).to_have_count(0)
@@ -113,7 +117,8 @@ def test_visitor_and_operator_chat_live_with_badge_ticks_and_typing(
     operator.locator("#dlg-input").press("Enter")
     reply = visitor.locator(f"{WIDGET} .m.op").last
     expect(reply.locator(".body")).to_have_text(
-        "Yes, we deliver to Kazan in 2 days.\nFree over 3000 ₽.")
+        "Yes, we deliver to Kazan in 2 days.\nFree over 3000 ₽."
+    )
     expect(visitor.locator(f"{WIDGET} .typing")).to_be_hidden()
     expect(operator.locator("#dlg-input")).to_have_value("")
     sent = operator.locator("#dlg-message-list .msg-operator").last
@@ -140,7 +145,9 @@ def test_visitor_and_operator_chat_live_with_badge_ticks_and_typing(
 
 
 def test_visitor_text_is_shown_literally_and_never_runs(
-    demo_company, new_context, shot  # type: ignore[no-untyped-def]
+    demo_company,
+    new_context,
+    shot,  # type: ignore[no-untyped-def]
 ) -> None:
     stack = demo_company
     operator = new_context().new_page()
@@ -242,7 +249,9 @@ window.Notification = class {
 
 
 def test_widget_falls_back_to_sse_history_pages_and_hidden_tab_notifies(
-    demo_company, new_context, shot  # type: ignore[no-untyped-def]
+    demo_company,
+    new_context,
+    shot,  # type: ignore[no-untyped-def]
 ) -> None:
     stack = demo_company
     operator = new_context().new_page()
@@ -317,5 +326,6 @@ def test_widget_falls_back_to_sse_history_pages_and_hidden_tab_notifies(
     expect(messages).to_have_count(count)
     expect(messages.first.locator(".msg-body")).to_have_text("My socket is blocked")
     shot(operator, "older history loaded")
-    assert [int(s) for s in messages.evaluate_all("els => els.map(e => e.dataset.seq)")] == \
-        list(range(1, count + 1))
+    assert [int(s) for s in messages.evaluate_all("els => els.map(e => e.dataset.seq)")] == list(
+        range(1, count + 1)
+    )

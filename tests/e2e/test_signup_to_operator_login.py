@@ -18,8 +18,15 @@ PASSWORD = "Tundra-Lantern-42"
 INVITE_LINK_RE = re.compile(r"https?://\S+/invite/[A-Za-z0-9_-]+/")
 
 
-def fill_signup(page, *, company: str, slug: str, name: str, email: str,  # type: ignore[no-untyped-def]
-                password: str) -> None:
+def fill_signup(
+    page,
+    *,
+    company: str,
+    slug: str,
+    name: str,
+    email: str,  # type: ignore[no-untyped-def]
+    password: str,
+) -> None:
     page.fill("#id_name", company)
     page.fill("#id_slug", slug)
     page.fill("#id_admin_name", name)
@@ -30,7 +37,9 @@ def fill_signup(page, *, company: str, slug: str, name: str, email: str,  # type
 
 
 def test_signup_lands_admin_in_panel_and_invited_operator_joins_then_logs_in_again(
-    live_stack, new_context, shot  # type: ignore[no-untyped-def]
+    live_stack,
+    new_context,
+    shot,  # type: ignore[no-untyped-def]
 ) -> None:
     slug = f"polar-{secrets.token_hex(3)}"
     company = "Polar Bakery"
@@ -42,8 +51,9 @@ def test_signup_lands_admin_in_panel_and_invited_operator_joins_then_logs_in_aga
     admin = new_context().new_page()
     admin.goto(f"{live_stack.base_url}/signup/")
     expect(admin.locator("h1")).to_have_text("Create your company")
-    fill_signup(admin, company=company, slug=slug, name="Anna Owner", email=admin_email,
-                password=PASSWORD)
+    fill_signup(
+        admin, company=company, slug=slug, name="Anna Owner", email=admin_email, password=PASSWORD
+    )
     shot(admin, "signup form filled")
     admin.click("button[type=submit]:has-text('Create company')")
     admin.wait_for_url(live_stack.company_url(slug, "/dialogs/"))
@@ -131,11 +141,19 @@ def test_signup_lands_admin_in_panel_and_invited_operator_joins_then_logs_in_aga
 
 
 def test_signup_rejects_reserved_subdomain_and_weak_password_and_creates_nothing(
-    live_stack, page, shot  # type: ignore[no-untyped-def]
+    live_stack,
+    page,
+    shot,  # type: ignore[no-untyped-def]
 ) -> None:
     page.goto(f"{live_stack.base_url}/signup/")
-    fill_signup(page, company="Admin Corp", slug="admin", name="Ivan", email="ivan@example.com",
-                password="12345")
+    fill_signup(
+        page,
+        company="Admin Corp",
+        slug="admin",
+        name="Ivan",
+        email="ivan@example.com",
+        password="12345",
+    )
     page.click("button[type=submit]:has-text('Create company')")
     page.wait_for_load_state()
     assert page.url.startswith(f"{live_stack.base_url}/signup/")

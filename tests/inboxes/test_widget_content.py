@@ -234,3 +234,48 @@ def test_the_frame_declares_its_site_and_the_api_checks_it(inbox):
         HTTP_X_WIDGET_SITE="https://evil.test",
     )
     assert spoofed.status_code == 403
+
+
+PLAIN_AND_TRICKY = [
+    "Hello",
+    "Где мой заказ?",
+    "Price: $5, 10% off!",
+    "it's (maybe) fine",
+    "«Ёлки» — „да“ … ok",
+    "mail me at a@b.c, see https://example.com/x?y",
+    "x  y",
+    "10.5 kg",
+    "-5 degrees",
+    "a - b",
+    "---",
+    "--",
+    "1. first",
+    "1) first",
+    "- item",
+    "2024. year",
+    "-",
+    "1.",
+    "**bold** and _it_",
+    "<b>not html</b> & co",
+    "line one\nline two",
+    "`code`",
+    "[link](https://x.test)",
+    "> quote",
+    "~~gone~~",
+    '"quoted"',
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_AND_TRICKY)
+def test_plain_text_shortcut_renders_exactly_as_the_full_markdown_pipeline(text):
+    from inboxes.conversations import formatting
+
+    full = formatting.nh3.clean(
+        formatting._markdown.render(text),
+        tags=formatting.ALLOWED_TAGS,
+        attributes=formatting.ALLOWED_ATTRIBUTES,
+        url_schemes=formatting.URL_SCHEMES,
+        link_rel="noopener nofollow",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+    ).strip()
+    assert formatting.markdown_render(text) == full
