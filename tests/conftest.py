@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -146,6 +147,13 @@ def staff(db: None) -> User:
 @pytest.fixture
 def base_client() -> Client:
     return Client(HTTP_HOST="localhost")
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_counters_per_test(settings) -> None:  # type: ignore[no-untyped-def]
+    """Each test counts rate limits under a cache prefix of its own: limits stay on, and one
+    test's attempts never spend another's budget (nor the next run's)."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-{uuid.uuid4().hex}:"
 
 
 @pytest.fixture(autouse=True)

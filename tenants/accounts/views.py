@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth
-from django.contrib.auth.views import LoginView
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -12,11 +11,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from tenants.accounts.handoff import handoff_user
+from tenants.accounts.ratelimits import RateLimitedLoginView
 from tenants.companies.services import company_touch
 
 
-class CompanyLoginView(LoginView):
-    """Operators log in on their company's host only; the user table is the company's own."""
+class CompanyLoginView(RateLimitedLoginView):
+    """Operators log in on their company's host only; the user table is the company's own.
+    Failed attempts are limited per address and per account of this company."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 
 from messenger.tenancy import company_url
+from tenants.accounts import ratelimits
 from tenants.accounts.handoff import handoff_token_make
 from tenants.companies.forms import SignupForm
 from tenants.companies.services import company_signup
@@ -17,10 +18,13 @@ def landing_view(request: HttpRequest) -> HttpResponse:
     return render(request, "companies/landing.html")
 
 
+@ratelimits.signup_limit
 def signup_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SignupForm(request.POST)
-        if form.is_valid():
+        if ratelimits.limited(request):
+            form.add_error(None, ratelimits.SIGNUP_LIMITED)
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 result = company_signup(
@@ -43,7 +47,8 @@ def signup_view(request: HttpRequest) -> HttpResponse:
         form = SignupForm(
             initial={"language": translation.get_language() or "ru", "timezone": "Europe/Moscow"}
         )
-    return render(request, "companies/signup.html", {"form": form})
+    status = 429 if ratelimits.limited(request) else 200
+    return render(request, "companies/signup.html", {"form": form}, status=status)
 
 
 def demo_page_view(request: HttpRequest) -> HttpResponse:

@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import LoginView, redirect_to_login
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tenants.accounts.ratelimits import RateLimitedLoginView
 from tenants.companies.models import Company
 from tenants.console import selectors, services
 
@@ -43,7 +44,9 @@ def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapped
 
 
-class ConsoleLoginView(LoginView):
+class ConsoleLoginView(RateLimitedLoginView):
+    """Staff log in on the base host; failed attempts are limited like a company's logins."""
+
     template_name = "console/login.html"
     redirect_authenticated_user = True
 

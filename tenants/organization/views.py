@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from inboxes.routing.services import operator_capacity_set
 from messenger.tenancy import company_url
+from tenants.accounts import ratelimits
 from tenants.accounts.models import User
 from tenants.accounts.permissions import panel_view
 from tenants.organization import selectors, services
@@ -111,9 +112,12 @@ def team_view(request: HttpRequest) -> HttpResponse:
 
 
 @panel_view(admin=True)
+@ratelimits.invite_limit
 def invite_view(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if ratelimits.limited(request):
+        form.add_error(None, ratelimits.INVITE_LIMITED)
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.operator_invite(
@@ -140,6 +144,7 @@ def invite_view(request: HttpRequest) -> HttpResponse:
             "section": "team",
             "submit_label": _("Send invitation"),
         },
+        status=429 if ratelimits.limited(request) else 200,
     )
 
 

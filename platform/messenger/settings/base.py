@@ -156,6 +156,16 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(REPO_DIR / ".data" / "m
 
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
 
+# Rate limits of the account entry points (tenants/accounts/ratelimits.py), counted in the
+# default cache. A rate is "<count>/<period>" with s, m, h or d and an optional multiplier
+# ("10/15m"); an empty rate turns that one limit off.
+RATELIMIT_ENABLE: bool = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_LOGIN_IP: str = env.str("RATELIMIT_LOGIN_IP", default="20/m")
+RATELIMIT_LOGIN_ACCOUNT: str = env.str("RATELIMIT_LOGIN_ACCOUNT", default="10/15m")
+RATELIMIT_SIGNUP_IP: str = env.str("RATELIMIT_SIGNUP_IP", default="10/h")
+RATELIMIT_INVITE_USER: str = env.str("RATELIMIT_INVITE_USER", default="30/h")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
