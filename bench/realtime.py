@@ -100,6 +100,7 @@ class Plan:
     idle_hold_s: float
     floor_latency_s: float
     floor_steps: bool
+    broadcast_s: float  # the reference run with every conversation unassigned
 
 
 PLANS = {
@@ -119,6 +120,7 @@ PLANS = {
         idle_hold_s=15,
         floor_latency_s=20,
         floor_steps=True,
+        broadcast_s=10,
     ),
     "quick": Plan(
         visitors=1000,
@@ -136,6 +138,7 @@ PLANS = {
         idle_hold_s=1,
         floor_latency_s=4,
         floor_steps=False,
+        broadcast_s=3,
     ),
 }
 
@@ -293,6 +296,34 @@ def backend_pids(params: dict[str, Any], name: str) -> list[int]:
     except psycopg.Error:
         return []
     return [int(pid) for (pid,) in rows if Path(f"/proc/{pid}").exists()]
+
+
+def conversations_assign(params: dict[str, Any], *, assigned: bool) -> int:
+    """Give the bench's conversations to the bench's operators round robin (as routing does:
+    each chat has one operator), or make them all unassigned again (every operator sees them).
+    Straight SQL between phases: the server reads the assignee from the row on each message."""
+    import psycopg
+
+    with psycopg.connect(**{**params, "dbname": BENCH_DB}, autocommit=True) as conn:
+        if not assigned:
+            return conn.execute(
+                f"UPDATE {SCHEMA}.inboxes_conversation SET assignee_id = NULL, status = 'pending'"
+            ).rowcount
+        # No parameters: psycopg sends the text as it is (single % signs).
+        return conn.execute(
+            f"""
+            WITH ops AS (
+                SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
+                  FROM {SCHEMA}.accounts_user WHERE email LIKE 'op%@bench.example.com'
+            ), convs AS (
+                SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
+                  FROM {SCHEMA}.inboxes_conversation
+            )
+            UPDATE {SCHEMA}.inboxes_conversation c SET assignee_id = ops.id, status = 'open'
+              FROM convs, ops
+             WHERE convs.id = c.id AND ops.n = convs.n % (SELECT count(*) FROM ops)
+            """
+        ).rowcount
 
 
 def redis_pick(base_url: str, wanted: int | None) -> tuple[str, int | None]:
@@ -1415,14 +1446,18 @@ class Bench:
             report.section = 3
             report_idle(report, plan, idle)
 
-        log(f"1. latency at {plan.rate:g} msg/s for {plan.latency_s:g} s")
+        assigned = conversations_assign(self.env["server"], assigned=True)
+        log(
+            f"1. latency at {plan.rate:g} msg/s for {plan.latency_s:g} s, {assigned:,} "
+            f"conversations assigned round robin to the {expect} operators"
+        )
         main = load_run(
             vis,
             ops,
             self.meter,
             rate=plan.rate,
             seconds=plan.latency_s,
-            expect=expect,
+            expect=1,
             tag="lat",
             wait_s=plan.wait_s,
             quiet_s=plan.quiet_s,
@@ -1430,7 +1465,33 @@ class Bench:
         figures["latency"] = main.summary()
         log(f"  p50 {ms(main.p50)}, p99 {ms(main.p99)}, lost {main.lost}, cpu {main.cpu}")
         report.section = 1
-        report_load(report, f"{plan.rate:g} msg/s", main, expect, goals=True)
+        report_load(report, f"{plan.rate:g} msg/s, assigned", main, 1, goals=True)
+
+        conversations_assign(self.env["server"], assigned=False)
+        log(f"   reference: {plan.rate:g} msg/s for {plan.broadcast_s:g} s, all unassigned")
+        broadcast = load_run(
+            vis,
+            ops,
+            self.meter,
+            rate=plan.rate,
+            seconds=plan.broadcast_s,
+            expect=expect,
+            tag="bc",
+            wait_s=plan.wait_s,
+            quiet_s=plan.quiet_s,
+        )
+        figures["latency_unassigned"] = broadcast.summary()
+        log(
+            f"  p50 {ms(broadcast.p50)}, p99 {ms(broadcast.p99)}, lost {broadcast.lost}, "
+            f"cpu {broadcast.cpu}"
+        )
+        report_load(
+            report,
+            f"{plan.rate:g} msg/s, unassigned (all {expect} get each)",
+            broadcast,
+            expect,
+            goals=False,
+        )
         for fleet in (vis, ops):
             status = fleet.call("status")
             figures.setdefault("generator_status", {})[fleet.name] = status

@@ -15,9 +15,11 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import connection, transaction
 
 log = logging.getLogger(__name__)
@@ -34,69 +36,98 @@ def group(kind: str, key: object = "", *, schema_name: str | None = None) -> str
     return f"t.{schema}.{kind}" + (f".{key}" if key != "" else "")
 
 
-class _Publisher:
-    """One event loop per process, on a daemon thread, that sends published events in order.
+# The server's event loop, set for every connection by `bind_server_loop` (messenger.asgi):
+# code running on its behalf in worker threads (views, socket ORM work) publishes on it.
+_server_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar(
+    "realtime_server_loop", default=None
+)
 
-    The channel layer keeps a Redis connection per event loop; `async_to_sync` made a fresh
-    loop (and so a fresh connection) for every group of every publish: 6–25 ms for three
-    groups, against well under a millisecond on a loop that lives on (bench/routing.py).
-    `publish` only queues the event (the caller, often a request or a socket's database
-    thread, does not wait for Redis); one task sends the queue in order, so the events of one
-    conversation reach Redis in the order they were committed.
+
+class _Publisher:
+    """The events of one event loop, sent in order by one task, in batches.
+
+    Whatever queued up while the previous batch was on its way goes in the next one: each
+    event is serialised once, and a batch is one pipelined round trip to Redis however many
+    groups and events it holds (the channel layer's `group_send` is one round trip per group).
+    Callers never wait for Redis.
     """
 
     MAX_QUEUED = 10_000  # Redis down: drop the newest live signals rather than grow for ever
+    MAX_BATCH = 500
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[tuple[Any, list[str], dict[str, Any]]] = asyncio.Queue(
+            maxsize=self.MAX_QUEUED
+        )
+        self.task = asyncio.get_running_loop().create_task(self._drain())
+
+    def put(self, item: tuple[Any, list[str], dict[str, Any]]) -> None:
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            log.warning(
+                "realtime publish queue full; event dropped", extra={"event": item[2]["event"]}
+            )
+
+    async def _drain(self) -> None:
+        queue = self.queue
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self.MAX_BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await asyncio.wait_for(_send_batch(batch), PUBLISH_TIMEOUT_SECONDS)
+            except Exception:  # the database has the data; a lost signal is recovered on resync
+                log.warning("realtime publish failed", exc_info=True)
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+
+_publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}
+
+
+def _enqueue(item: tuple[Any, list[str], dict[str, Any]]) -> None:
+    """On the loop that will send it."""
+    loop = asyncio.get_running_loop()
+    for gone in [other for other in _publishers if other.is_closed()]:
+        del _publishers[gone]  # loops of finished tests or stopped servers
+    publisher = _publishers.get(loop)
+    if publisher is None or publisher.task.done():
+        publisher = _publishers[loop] = _Publisher()
+    publisher.put(item)
+
+
+class _ThreadLoop:
+    """One event loop per process on a daemon thread, for code with no server loop (Celery
+    tasks, the deadline runner, management commands). `async_to_sync` would make a fresh loop,
+    and so a fresh Redis connection, for every publish."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[tuple[Any, list[str], dict[str, Any]]] | None = None
         self._pid = 0
         self._lock = threading.Lock()
 
-    def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]:
+    def get(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None or self._pid != os.getpid():  # a forked worker needs its own
-                loop = asyncio.new_event_loop()
-                queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self.MAX_QUEUED)
+                self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
                 threading.Thread(
-                    target=loop.run_forever, name="realtime-publish", daemon=True
+                    target=self._loop.run_forever, name="realtime-publish", daemon=True
                 ).start()
-                asyncio.run_coroutine_threadsafe(self._drain(queue), loop)
-                self._loop, self._queue, self._pid = loop, queue, os.getpid()
-            assert self._queue is not None
-            return self._loop, self._queue
-
-    @staticmethod
-    async def _drain(queue: asyncio.Queue[Any]) -> None:
-        while True:
-            layer, names, message = await queue.get()
-            try:
-                await _send(layer, names, message)
-            finally:
-                queue.task_done()
-
-    def submit(self, layer: Any, names: list[str], message: dict[str, Any]) -> None:
-        loop, queue = self._started()
-
-        def put() -> None:
-            try:
-                queue.put_nowait((layer, names, message))
-            except asyncio.QueueFull:
-                log.warning(
-                    "realtime publish queue full; event dropped", extra={"event": message["event"]}
-                )
-
-        loop.call_soon_threadsafe(put)
+            return self._loop
 
     def flush(self, timeout: float = PUBLISH_TIMEOUT_SECONDS) -> bool:
-        """Wait until everything queued so far has been sent (tests, process exit)."""
+        """Wait until everything queued on this loop so far has been sent."""
         with self._lock:
-            loop, queue = self._loop, self._queue
-        if loop is None or queue is None or self._pid != os.getpid():
+            loop = self._loop if self._pid == os.getpid() else None
+        if loop is None:
             return True
 
         async def joined() -> None:
-            await queue.join()
+            publisher = _publishers.get(loop)
+            if publisher is not None:
+                await publisher.queue.join()
 
         future = asyncio.run_coroutine_threadsafe(joined(), loop)
         try:
@@ -107,20 +138,33 @@ class _Publisher:
             return False
 
 
-_publisher = _Publisher()
-atexit.register(_publisher.flush)
+_thread_loop = _ThreadLoop()
+atexit.register(_thread_loop.flush)
 
 
-async def _send(layer: Any, names: list[str], message: dict[str, Any]) -> None:
-    for name in names:
-        try:
-            await asyncio.wait_for(layer.group_send(name, message), PUBLISH_TIMEOUT_SECONDS)
-        except Exception:  # the database has the data; a lost signal is recovered on resync
-            log.warning(
-                "realtime publish failed",
-                extra={"event": message["event"], "group": name},
-                exc_info=True,
-            )
+async def _send_batch(batch: list[tuple[Any, list[str], dict[str, Any]]]) -> None:
+    layer = batch[0][0]
+    if not isinstance(layer, RedisPubSubChannelLayer):  # another layer: its own group_send
+        for item_layer, names, message in batch:
+            for name in names:
+                await item_layer.group_send(name, message)
+        return
+    # channels_redis' pub/sub layer (pinned in the lock file): PUBLISH to its group channels,
+    # all of a shard's in one pipeline, in order.
+    loop_layer = layer._get_layer()
+    by_shard: dict[Any, list[tuple[str, bytes]]] = {}
+    for _layer, names, message in batch:
+        data = layer.serialize(message)
+        for name in names:
+            channel = loop_layer._get_group_channel_name(name)
+            by_shard.setdefault(loop_layer._get_shard(channel), []).append((channel, data))
+    for shard, items in by_shard.items():
+        async with shard._lock:
+            shard._ensure_redis()
+            pipe = shard._redis.pipeline(transaction=False)
+            for channel, data in items:
+                pipe.publish(channel, data)
+            await pipe.execute()
 
 
 def publish(event: str, payload: dict[str, Any], *, to: Iterable[str]) -> None:
@@ -128,20 +172,38 @@ def publish(event: str, payload: dict[str, Any], *, to: Iterable[str]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    # One id per publish, the same in every group: a socket in two of the groups (a supervisor
-    # who also holds the chat) forwards it once, and a repeat of the same news still arrives.
     # The client frame is serialised here, once: every socket of every group forwards the same
     # text, instead of each decoding a payload from the channel layer and encoding it again.
     frame = json.dumps(
         {"type": event, "payload": payload}, ensure_ascii=False, separators=(",", ":")
     )
+    # One id per publish, the same in every group: a socket in two of the groups (a supervisor
+    # who also holds the chat) forwards it once, and a repeat of the same news still arrives.
     message = {"type": FRAME_HANDLER, "event": event, "frame": frame, "id": uuid.uuid4().hex}
-    _publisher.submit(layer, list(dict.fromkeys(to)), message)
+    item = (layer, list(dict.fromkeys(to)), message)
+    loop = _server_loop.get()
+    if loop is not None:
+        try:
+            loop.call_soon_threadsafe(_enqueue, item)
+            return
+        except RuntimeError:  # that loop has closed (a finished test's, a stopping server's)
+            pass
+    _thread_loop.get().call_soon_threadsafe(_enqueue, item)
 
 
 def publish_flush(timeout: float = PUBLISH_TIMEOUT_SECONDS) -> bool:
-    """Wait until the events published so far have reached the channel layer."""
-    return _publisher.flush(timeout)
+    """Wait until the events published from outside a server loop have reached Redis."""
+    return _thread_loop.flush(timeout)
+
+
+def bind_server_loop(app: Any) -> Any:
+    """ASGI wrapper: work done for this connection publishes on the server's own loop."""
+
+    async def bound(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        _server_loop.set(asyncio.get_running_loop())
+        await app(scope, receive, send)
+
+    return bound
 
 
 def publish_on_commit(event: str, payload: dict[str, Any], *, to: Iterable[str]) -> None:
