@@ -65,6 +65,7 @@ sys.path[:0] = [p for p in SOURCE_ROOTS if p not in sys.path]
 from _stack import database_recreate, database_url_for, free_port, server_params  # noqa: E402
 
 BENCH_DB = "messenger_bench_rt"
+SERVER_WORKERS = 2  # uvicorn worker processes (--workers)
 SCHEMA = "co_demo"
 COMPANY_HOST = "demo.localhost"
 WIDGET_HOST = "localhost"
@@ -511,6 +512,7 @@ class Server:
                 stdout=fd,
                 stderr=subprocess.STDOUT,
                 preexec_fn=raise_nofile,
+                start_new_session=True,  # its workers are stopped with it, as a group
             )
         finally:
             os.close(fd)
@@ -518,6 +520,23 @@ class Server:
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+    def pids(self) -> list[int]:
+        """The server process and its worker processes."""
+        found, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    todo += [int(child) for child in task.read_text().split()]
+                except OSError:
+                    continue
+        return found
+
+    def rss_mib(self) -> float:
+        """Resident memory of the server and its workers."""
+        return sum(rss_mib(pid) for pid in self.pids() if Path(f"/proc/{pid}").exists())
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -535,14 +554,19 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, *, kill: bool = False) -> None:
-        """SIGTERM (SIGKILL after 5 s); `kill`: at once, when a backlog need not drain."""
+        """SIGTERM (SIGKILL after 5 s); `kill`: at once, when a backlog need not drain. The
+        whole process group, so no worker outlives its server."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            with suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                with suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
         with suppress(OSError):
             os.unlink(self.log_path)
 
@@ -568,6 +592,8 @@ def product_start(*, wait: bool = True) -> Server:
             # each socket cost more CPU than anything else on the fan-out path.
             "--ws-per-message-deflate",
             "false",
+            "--workers",
+            str(SERVER_WORKERS),
             "--log-level",
             "warning",
         ],
@@ -1311,13 +1337,13 @@ def idle_separate(plan: Plan, tokens: list[str], fleets: list[FleetProcess], def
         warm = visitor_specs(server.port, [[t, None] for t in tokens[:20]])
         connect_all(fleets[:1], warm, 10, deflate)
         time.sleep(0.5)
-        before = rss_mib(server.pid)
+        before = server.rss_mib()
         specs = visitor_specs(server.port, [[t, None] for t in tokens[20 : 20 + plan.idle]])
         log(f"  opening {len(specs):,} idle visitor sockets")
         opened = connect_all(fleets, specs, 50, deflate)
         log(f"  opened {opened['opened']:,} in {opened['seconds']:.1f} s; holding")
         time.sleep(plan.idle_hold_s)
-        after = rss_mib(server.pid)
+        after = server.rss_mib()
         probe = probe_all(fleets, 60.0)
         answered = probe["answered"] - len(warm)
         closed = probe["closed"]
@@ -1357,7 +1383,7 @@ class Bench:
 
     def groups(self) -> dict[str, list[int]]:
         names = {
-            "server": [self.server.pid] if self.server else [],
+            "server": self.server.pids() if self.server else [],
             "generator": [f.pid for f in self.fleets],
             "postgres": backend_pids(self.env["server"], BENCH_DB),
         }
@@ -1378,14 +1404,14 @@ class Bench:
         idle_fleets = [FleetProcess(f"idle{i}") for i in range(plan.idle_procs)]
         self.fleets += [vis, ops, *idle_fleets]
 
-        log("seeding while uvicorn (one worker) starts")
+        log(f"seeding while uvicorn ({SERVER_WORKERS} workers) starts")
         self.server = server = product_start(wait=False)
         seeded, figures["seed_s"] = seeding.result()
         server.wait_ready()
         visitors = http_visitors(server.port, seeded["public_key"], plan.http_visitors)
         visitors += seeded["visitors"]
         time.sleep(0.5)
-        rss_fresh = rss_mib(server.pid)
+        rss_fresh = server.rss_mib()
         log(f"connecting {len(seeded['sessions'])} operators and {len(visitors):,} visitors")
         start = time.monotonic()
         ops.begin("connect", operator_specs(server.port, seeded["sessions"]), 10, deflate)
@@ -1409,7 +1435,7 @@ class Bench:
                 failed=opened["failed"],
                 connect_s=connect_s,
                 rss_before_mib=rss_fresh,
-                rss_after_mib=rss_mib(server.pid),
+                rss_after_mib=server.rss_mib(),
                 note=(
                     f"quick: the {plan.idle:,} are the load phases' {expect} operator and "
                     f"{v_opened['opened']:,} visitor sockets plus {opened['opened']:,} idle "
@@ -1418,7 +1444,8 @@ class Bench:
                 ),
             )
         report.notes.append(
-            f"{os.cpu_count()} CPUs; one uvicorn worker (uvloop, `--ws websockets`); the load "
+            f"{os.cpu_count()} CPUs; uvicorn with {SERVER_WORKERS} worker process(es) (uvloop, "
+            "`--ws websockets`, no permessage-deflate); the load "
             "generator, PostgreSQL and Redis run on the same machine (`other` in the CPU rows is "
             "everything else the machine ran meanwhile). "
             f"Sockets: {expect} operators (role operator: `pool` group), {v_opened['opened']:,} "
@@ -1498,7 +1525,7 @@ class Bench:
         figures["operator_frame_bytes"] = len(
             figures["generator_status"]["operators"].get("sample_frame", "").encode()
         )
-        figures["server_rss_end_mib"] = round(rss_mib(server.pid), 1)
+        figures["server_rss_end_mib"] = round(server.rss_mib(), 1)
         figures["server_log_tail"] = server.tail(10)
         self.server = None
         server.stop(kill=True)  # a backlog left by the latency run need not drain
@@ -1630,7 +1657,12 @@ def main() -> int:
         help="clients do not offer permessage-deflate (browsers do)",
     )
     parser.add_argument("--redis-db", type=int, help="Redis database to use (and flush)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="uvicorn worker processes (2: one per core)"
+    )
     args = parser.parse_args()
+    global SERVER_WORKERS
+    SERVER_WORKERS = args.workers
     mode = "quick" if args.quick else "full"
     report = run(PLANS[mode], mode, deflate=not args.no_deflate, redis_db=args.redis_db)
     print(f"Real-time delivery ({mode})")

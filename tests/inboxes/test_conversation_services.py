@@ -278,3 +278,162 @@ def test_the_same_client_id_sent_concurrently_is_stored_once(live_db):
     assert sum(created for _, created in results) == 1
     with schema_context("co_initech"):
         assert Conversation.objects.get(pk=conversation.pk).last_seq == 1
+
+
+# --- the visitor's one-statement path (inboxes/conversations/visitor_sql.py) ---------------
+
+
+def visitor_send(conversation: Conversation, body: str, client_id: uuid.UUID | None = None):  # type: ignore[no-untyped-def]
+    return services.visitor_message_create(
+        conversation_id=conversation.pk,
+        contact_id=conversation.contact_id,
+        inbox_id=conversation.inbox_id,
+        body=body,
+        client_id=client_id or uuid.uuid4(),
+    )
+
+
+@pytest.mark.django_db
+def test_visitor_one_statement_path_stores_and_announces_exactly_what_the_orm_path_does(
+    acme, published
+):
+    from inboxes.conversations.payloads import conversation_payload, message_payload
+
+    fast_chat, orm_chat = start(acme), start(acme)
+    with schema_context("co_acme"):
+        olga = User.objects.get(email="op@example.com")
+        Conversation.objects.filter(pk__in=[fast_chat.pk, orm_chat.pk]).update(assignee=olga)
+        fast, fast_created = visitor_send(fast_chat, "Где мой **заказ**?")
+        orm, orm_created = services.message_create(
+            conversation=Conversation.objects.get(pk=orm_chat.pk),
+            sender_type="visitor",
+            body="Где мой **заказ**?",
+            client_id=uuid.uuid4(),
+        )
+        stored_fast = Message.objects.get(pk=fast.pk)
+        stored_orm = Message.objects.get(pk=orm.pk)
+        fast_row = Conversation.objects.select_related("contact", "assignee").get(pk=fast_chat.pk)
+        orm_row = Conversation.objects.select_related("contact", "assignee").get(pk=orm_chat.pk)
+        stored = (message_payload(stored_fast), message_payload(stored_orm))
+        rows = (conversation_payload(fast_row), conversation_payload(orm_row))
+        fast_html = message_payload(fast)["body_html"]
+    assert fast_created and orm_created
+
+    def same(a: dict[str, Any], b: dict[str, Any], differ: set[str]) -> None:
+        assert {k for k in a if k not in differ} == {k for k in b if k not in differ}
+        assert {k: v for k, v in a.items() if k not in differ} == {
+            k: v for k, v in b.items() if k not in differ
+        }
+
+    message_differs = {"id", "conversation_id", "client_id", "created_at", "conversation"}
+    conversation_differs = {
+        "id",
+        "contact",
+        "created_at",
+        "last_message_at",
+        "queued_at",
+        "inbox_id",
+        "conversation_id",
+    }
+    same(*stored, message_differs)
+    same(*rows, conversation_differs)
+
+    # what went out: the same events, to the same kinds of groups, with the same payloads
+    def sent_for(chat: Conversation) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (e, p)
+            for e, p, _to in published
+            if e != "conversation.created" and p.get("conversation_id") == chat.pk
+        ]
+
+    fast_events, orm_events = sent_for(fast_chat), sent_for(orm_chat)
+    expected = ["message.created", "message.created"]  # operators' view, then the visitor's
+    assert [e for e, _ in fast_events] == [e for e, _ in orm_events] == expected
+    for (_, fast_payload), (_, orm_payload) in zip(fast_events, orm_events, strict=True):
+        same(fast_payload, orm_payload, message_differs)
+        same(fast_payload["conversation"], orm_payload["conversation"], conversation_differs)
+    assert fast_html == "<p>Где мой <strong>заказ</strong>?</p>"
+
+
+@pytest.mark.django_db
+def test_visitor_one_statement_path_refuses_another_visitors_conversation(acme):
+    mine, theirs = start(acme), start(acme)
+    with schema_context("co_acme"), pytest.raises(Conversation.DoesNotExist):
+        services.visitor_message_create(
+            conversation_id=theirs.pk,
+            contact_id=mine.contact_id,
+            inbox_id=mine.inbox_id,
+            body="hello?",
+            client_id=uuid.uuid4(),
+        )
+    with schema_context("co_acme"):
+        assert Conversation.objects.get(pk=theirs.pk).last_seq == 0
+
+
+@pytest.mark.django_db
+def test_visitor_one_statement_path_stores_a_retry_once_without_using_a_number(acme, published):
+    chat = start(acme)
+    client_id = uuid.uuid4()
+    with schema_context("co_acme"):
+        first, created = visitor_send(chat, "once", client_id)
+        again, created_again = visitor_send(chat, "once", client_id)
+        assert (created, created_again) == (True, False) and again.pk == first.pk
+        assert Conversation.objects.get(pk=chat.pk).last_seq == 1
+        assert visitor_send(chat, "next")[0].seq == 2
+    to_visitor = [e for e, _, to in published if to == [f"t.co_acme.contact.{chat.contact_id}"]]
+    assert to_visitor.count("message.created") == 2  # the retry announced nothing
+
+
+@pytest.mark.django_db
+def test_visitor_one_statement_path_reopens_a_closed_conversation(acme, published):
+    chat = start(acme)
+    with schema_context("co_acme"):
+        admin = User.objects.get(email=acme.admin_email)
+        services.conversation_close(conversation=chat, actor=admin)
+        visitor_send(chat, "again")
+        chat.refresh_from_db()
+    assert chat.status == "open" and chat.closed_at is None
+    assert [e for e, _, _ in published][-1] == "conversation.updated"
+
+
+def test_visitor_one_statement_path_numbers_concurrent_senders_without_gaps(live_db):
+    world = live_db["initech"]
+    conversation = start(world)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            connection.set_schema("co_initech")
+            for i in range(25):
+                visitor_send(conversation, f"{n}-{i}")
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with schema_context("co_initech"):
+        seqs = list(
+            Message.objects.filter(conversation_id=conversation.pk).values_list("seq", flat=True)
+        )
+        assert sorted(seqs) == list(range(1, 151))
+
+
+@pytest.mark.django_db
+def test_a_visitors_text_message_is_one_sql_statement(acme, published):
+    from django.test.utils import CaptureQueriesContext
+
+    chat = start(acme)
+    with schema_context("co_acme"), CaptureQueriesContext(connection) as captured:
+        visitor_send(chat, "hello")
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "SET search_path"))
+    ]
+    assert len(statements) == 1, statements
