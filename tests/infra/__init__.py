@@ -1,0 +1,1 @@
+"""Tests of the production deployment in infra/: Terraform, the image, the secret entrypoint."""
