@@ -55,11 +55,18 @@ def operators_with_load(branch: Branch, *, online_only: bool = True):  # type: i
 
 
 def candidates(branch: Branch) -> list[policy.Candidate]:
-    # Plain tuples: with 200 operators, making model instances costs more than the query.
-    return [
-        policy.Candidate(pk, load, capacity)
-        for pk, load, capacity in operators_with_load(branch).values_list("pk", "load", "capacity")
-    ]
+    return candidates_named(branch)[0]
+
+
+def candidates_named(branch: Branch) -> tuple[list[policy.Candidate], dict[int, str]]:
+    """The branch's online operators with their load, and their names (for the announcement,
+    so the chosen one needs no query of its own). Plain tuples: with 200 operators, making
+    model instances costs more than the query."""
+    rows = operators_with_load(branch).values_list("pk", "load", "capacity", "full_name")
+    return (
+        [policy.Candidate(pk, load, capacity) for pk, load, capacity, _name in rows],
+        {pk: name for pk, _load, _capacity, name in rows},
+    )
 
 
 def branch_has_online_operator(branch: Branch) -> bool:

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -143,7 +144,10 @@ def _assign(
         update_fields=["assignee", "status", "queued_at", "assigned_at", "opened_at", "branch"]
     )
     if user is not None and reason != Reason.MANUAL:
-        timeout = RoutingSettings.current().escalation_timeout_seconds
+        # Read with the branch lock (_locked_branch) when the caller holds it.
+        timeout = getattr(conversation.branch, "escalation_timeout", None)
+        if timeout is None:
+            timeout = RoutingSettings.current().escalation_timeout_seconds
         deadline_schedule(
             kind=ESCALATION,
             object_id=conversation.pk,
@@ -156,8 +160,20 @@ def _assign(
 
 
 def _locked_branch(branch_id: int) -> Branch:
-    # The branch row lock serialises every assignment into this branch.
-    return Branch.objects.select_for_update().get(pk=branch_id)
+    """The branch row, locked: the lock serialises every assignment into this branch. The
+    escalation timeout comes along (`escalation_timeout`, None before settings exist)."""
+    timeout = RoutingSettings.objects.order_by("pk").values("escalation_timeout_seconds")[:1]
+    return (
+        Branch.objects.select_for_update(of=("self",))
+        .annotate(escalation_timeout=Subquery(timeout))
+        .get(pk=branch_id)
+    )
+
+
+def _person(pk: int, names: dict[int, str]) -> User:
+    """The chosen operator as the announcement needs them (id and name); the other fields load
+    if something reads them."""
+    return User.from_db(connection.alias, ["id", "full_name"], [pk, names[pk]])
 
 
 def _locked_conversation(conversation_id: int) -> Conversation:
@@ -185,8 +201,10 @@ def assign_next(
         return None
     branch = _locked_branch(conversation.branch_id)
     locked = _locked_conversation(conversation.pk)
-    chosen = policy.pick_operator(selectors.candidates(branch), exclude=exclude)
-    user = User.objects.get(pk=chosen) if chosen is not None else None
+    locked.branch = branch
+    people, names = selectors.candidates_named(branch)
+    chosen = policy.pick_operator(people, exclude=exclude)
+    user = _person(chosen, names) if chosen is not None else None
     if user is None and locked.assignee_id is None and locked.queued_at is not None:
         return None  # already waiting in the queue; nothing changes
     _assign(
@@ -202,8 +220,6 @@ def assign_next(
 
 
 def _company_language() -> str:
-    from django.db import connection
-
     from tenants.companies.models import Company
 
     company = Company.objects.filter(schema_name=connection.schema_name).first()
@@ -268,12 +284,14 @@ def queue_drain(branch: Branch, *, limit: int = 100) -> int:
             )
             if waiting is None:
                 return assigned
-            chosen = policy.pick_operator(selectors.candidates(locked_branch))
+            people, names = selectors.candidates_named(locked_branch)
+            chosen = policy.pick_operator(people)
             if chosen is None:
                 return assigned
+            waiting.branch = locked_branch
             _assign(
                 waiting,
-                User.objects.get(pk=chosen),
+                _person(chosen, names),
                 reason=Reason.ROUTING,
                 note=_("from the queue"),
             )
@@ -323,7 +341,8 @@ def escalation_fire(conversation_id: int, assignment_id: int) -> str:
         return "stale"
     previous = conversation.assignee_id
     tried = {assignee for _pk, assignee in history if assignee is not None}
-    candidates = selectors.candidates(branch)
+    conversation.branch = branch
+    candidates, names = selectors.candidates_named(branch)
     # Someone who has not had it yet; else anyone but the one who just let it wait.
     chosen = policy.pick_operator(candidates, exclude=tried) or policy.pick_operator(
         candidates, exclude={previous}
@@ -331,7 +350,7 @@ def escalation_fire(conversation_id: int, assignment_id: int) -> str:
     if chosen is not None:
         _assign(
             conversation,
-            User.objects.get(pk=chosen),
+            _person(chosen, names),
             reason=Reason.ESCALATION,
             note=_("not opened in time"),
             timer_pending=False,
@@ -448,8 +467,6 @@ def presence_gone(*, user_id: int) -> None:
 
 
 def presence_grace_fire(user_id: int) -> str:
-    from django.db import connection
-
     from inboxes.realtime.presence import user_online
 
     if user_online(schema_name=connection.schema_name, user_id=user_id):
