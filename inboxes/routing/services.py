@@ -316,37 +316,78 @@ def conversation_opened(*, conversation: Conversation, user: User) -> bool:
     return True
 
 
+def _escalation_pick(
+    candidates: list[policy.Candidate], tried: set[int], previous: int
+) -> int | None:
+    # Someone who has not had it yet; else anyone but the one who just let it wait.
+    return policy.pick_operator(candidates, exclude=tried) or policy.pick_operator(
+        candidates, exclude={previous}
+    )
+
+
+def _has_room(user_id: int, candidates: list[policy.Candidate]) -> bool:
+    """Whether the operator is still under capacity now (under the branch lock)."""
+    capacity = next(c.capacity for c in candidates if c.user_id == user_id)
+    if capacity is None:
+        return True
+    load = Conversation.objects.filter(
+        assignee_id=user_id, status__in=selectors.OPEN_STATUSES
+    ).count()
+    return load < capacity
+
+
 @transaction.atomic
 def escalation_fire(conversation_id: int, assignment_id: int) -> str:
-    """The assignee did not open the chat in time: pass it on. A stale timer does nothing."""
-    branch_id = (
-        Conversation.objects.filter(pk=conversation_id).values_list("branch_id", flat=True).first()
+    """The assignee did not open the chat in time: pass it on. A stale timer does nothing.
+
+    The reading (the history, the candidates, the choice) is done before the branch lock;
+    under it only what may have changed meanwhile is checked again (the chat, its current
+    assignment, the chosen operator's room), so an escalation holds the branch for a few
+    writes and a storm of them leaves room for new chats (bench/routing.py)."""
+    state = (
+        Conversation.objects.filter(pk=conversation_id)
+        .values("branch_id", "status", "opened_at", "assignee_id")
+        .first()
     )
-    if branch_id is None:
+    if state is None or state["branch_id"] is None:
         return "gone"
-    branch = _locked_branch(branch_id)
-    conversation = _locked_conversation(conversation_id)
+    if (
+        state["status"] == Conversation.Status.CLOSED
+        or state["opened_at"] is not None
+        or state["assignee_id"] is None
+    ):
+        return "stale"
     # Newest first: the first is the current assignment, the rest say who has had it.
     history = list(
-        conversation.assignments.order_by("-created_at", "-pk").values_list("pk", "assignee_id")
+        ConversationAssignment.objects.filter(conversation_id=conversation_id)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "assignee_id")
+    )
+    if not history or history[0][0] != assignment_id:
+        return "stale"
+    previous = state["assignee_id"]
+    tried = {assignee for _pk, assignee in history if assignee is not None}
+    candidates, names = selectors.candidates_named(Branch(pk=state["branch_id"]))
+    chosen = _escalation_pick(candidates, tried, previous)
+
+    branch = _locked_branch(state["branch_id"])
+    conversation = _locked_conversation(conversation_id)
+    current = (
+        conversation.assignments.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
     )
     if (
         conversation.status == Conversation.Status.CLOSED
         or conversation.opened_at is not None
         or conversation.branch_id != branch.pk
-        or not history
-        or history[0][0] != assignment_id
-        or conversation.assignee_id is None
+        or conversation.assignee_id != previous
+        or current != assignment_id
     ):
         return "stale"
-    previous = conversation.assignee_id
-    tried = {assignee for _pk, assignee in history if assignee is not None}
+    if chosen is not None and not _has_room(chosen, candidates):
+        # Chats were given out meanwhile: read again, under the lock this time.
+        candidates, names = selectors.candidates_named(branch)
+        chosen = _escalation_pick(candidates, tried, previous)
     conversation.branch = branch
-    candidates, names = selectors.candidates_named(branch)
-    # Someone who has not had it yet; else anyone but the one who just let it wait.
-    chosen = policy.pick_operator(candidates, exclude=tried) or policy.pick_operator(
-        candidates, exclude={previous}
-    )
     if chosen is not None:
         _assign(
             conversation,
