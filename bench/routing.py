@@ -19,7 +19,7 @@ brackets):
 3. escalation: 10,000 pending `Deadline` rows (kind "escalation"); 100 a second fall due over
    20 [8] s (token = the assignment id, conversations held by the operators, all in one
    branch), the rest an hour later. They are fired by the real runner, `manage.py
-   deadlines_run` (2 threads). Lateness = done_at − due_at (the handler's clock) and = the
+   deadlines_run --processes 2` (2 threads each). Lateness = done_at − due_at (the handler's clock) and = the
    moment the bench first sees the row committed − due_at; duplicates (a conversation
    escalated more than once), rows left pending; meanwhile a probe assigns a new chat into the
    same branch every 250 ms and its latency is recorded. `--rate` offers another pace;
@@ -77,6 +77,7 @@ ESCALATION = "escalation"
 SENTINEL_KIND = "bench.sentinel"  # no handler: the worker only marks it done
 POLL_S = 0.1  # how often the bench looks for committed (fired) deadlines
 RUNNER_THREADS = 2  # manage.py deadlines_run's default
+RUNNER_PROCESSES = 2  # one per core, as the realtime bench runs uvicorn
 FAR_OBJECT_ID = 2_000_000_000  # pending rows not due in the window point at no conversation
 PROBE_EVERY_S = 0.25  # a new chat into the branch while escalations fire
 LEAD_S = 2.0  # the first deadline is due this long after the insert starts
@@ -631,6 +632,8 @@ class Worker:
             "deadlines_run",
             "--threads",
             str(RUNNER_THREADS),
+            "--processes",
+            str(RUNNER_PROCESSES),
         ]
         self.started = time.monotonic()
         with self.logfile.open("wb") as out:
@@ -889,6 +892,7 @@ def phase_escalation(report: Report, plan: Plan, world: World, worker: Worker | 
         "window_s": LEAD_S + plan.spread_s + plan.drain_grace_s,
         "offered_rate_per_s": plan.fire_rate,
         "runner_threads": RUNNER_THREADS,
+        "runner_processes": RUNNER_PROCESSES,
         "fired_in_window": len(seen),
         "fired_while_stopping": len(done) - len(seen),
         "fired_rate_per_s": round(rate, 1),
