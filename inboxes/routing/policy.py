@@ -147,3 +147,22 @@ def pick_operator(
         return None
     least = min(c.load for c in room)
     return (rng or random).choice([c.user_id for c in room if c.load == least])
+
+
+def operator_preference(
+    candidates: Sequence[Candidate],
+    *,
+    exclude: Iterable[int] = (),
+    rng: random.Random | None = None,
+) -> list[int]:
+    """Every candidate with room, skipping `exclude`, least loaded first and in random order
+    among equals: whom to try, in turn, when the first choice is being given a chat by someone
+    else at the same moment."""
+    excluded = set(exclude)
+    room = [
+        c
+        for c in candidates
+        if c.user_id not in excluded and (c.capacity is None or c.load < c.capacity)
+    ]
+    (rng or random).shuffle(room)
+    return [c.user_id for c in sorted(room, key=lambda c: c.load)]

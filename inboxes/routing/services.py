@@ -1,6 +1,8 @@
 """Routing services: route a new chat, assign the next operator, drain queues, escalate,
-transfer, operator status. Races are decided by PostgreSQL: assignment in a branch holds the
-branch row lock, so concurrent assigners never exceed a capacity or give a chat twice."""
+transfer, operator status. Races are decided by PostgreSQL: a chat is given out with its row
+locked (never twice), and to an operator whose row is locked and whose load is counted again
+under that lock (never over capacity, whichever branches the concurrent assigners work in).
+Assigners into one branch no longer wait for each other, only for the same operator."""
 
 from __future__ import annotations
 
@@ -144,8 +146,8 @@ def _assign(
         update_fields=["assignee", "status", "queued_at", "assigned_at", "opened_at", "branch"]
     )
     if user is not None and reason != Reason.MANUAL:
-        # Read with the branch lock (_locked_branch) when the caller holds it.
-        timeout = getattr(conversation.branch, "escalation_timeout", None)
+        # Read along with the conversation's lock (_locked_conversation) when taken there.
+        timeout = getattr(conversation, "escalation_timeout", None)
         if timeout is None:
             timeout = RoutingSettings.current().escalation_timeout_seconds
         deadline_schedule(
@@ -160,14 +162,60 @@ def _assign(
 
 
 def _locked_branch(branch_id: int) -> Branch:
-    """The branch row, locked: the lock serialises every assignment into this branch. The
-    escalation timeout comes along (`escalation_timeout`, None before settings exist)."""
-    timeout = RoutingSettings.objects.order_by("pk").values("escalation_timeout_seconds")[:1]
-    return (
-        Branch.objects.select_for_update(of=("self",))
-        .annotate(escalation_timeout=Subquery(timeout))
-        .get(pk=branch_id)
-    )
+    """The branch row, locked, so that queue drains of a branch take turns. NO KEY: the
+    foreign-key checks of assigners committing chats in this branch are not held up."""
+    return Branch.objects.select_for_update(no_key=True).get(pk=branch_id)
+
+
+def _timeout_subquery() -> Subquery:
+    """The escalation timeout, read in the same query as a lock (None before settings exist)."""
+    return Subquery(RoutingSettings.objects.order_by("pk").values("escalation_timeout_seconds")[:1])
+
+
+def _has_room(user_id: int, capacity: int | None) -> bool:
+    """Whether the operator is under capacity now (call with their row locked)."""
+    if capacity is None:
+        return True
+    load = Conversation.objects.filter(
+        assignee_id=user_id, status__in=selectors.OPEN_STATUSES
+    ).count()
+    return load < capacity
+
+
+def _claim(
+    preference: list[int], candidates: list[policy.Candidate], names: dict[int, str]
+) -> User | None:
+    """The first operator of `preference` who still has room, their row locked until commit.
+
+    FOR NO KEY UPDATE: rows that only reference the operator (their messages, assignments)
+    are not held up. Someone being given a chat by another transaction at this moment is
+    skipped at first (SKIP LOCKED), which spreads simultaneous chats over equals; when all were
+    skipped, they are waited for in turn. Under the lock the load is counted again, so it is
+    exact whatever branch the other assigners work in; an operator found full is let go at
+    once (the savepoint's rollback releases the lock), so no assigner waits while holding
+    another's operator."""
+    capacities = {c.user_id: c.capacity for c in candidates}
+    passed_over: set[int] = set()
+    for wait in (False, True):
+        for user_id in preference:
+            if user_id in passed_over:
+                continue
+            limited = capacities[user_id] is not None
+            savepoint = transaction.savepoint() if limited else None
+            locked = (
+                User.objects.select_for_update(no_key=True, skip_locked=not wait)
+                .filter(pk=user_id, is_active=True, status=User.Status.ONLINE)
+                .exists()
+            )
+            if locked and _has_room(user_id, capacities[user_id]):
+                if savepoint is not None:
+                    transaction.savepoint_commit(savepoint)
+                return _person(user_id, names)
+            if savepoint is not None:
+                transaction.savepoint_rollback(savepoint)
+            if locked or wait:
+                passed_over.add(user_id)  # full, or no longer online
+    return None
 
 
 def _person(pk: int, names: dict[int, str]) -> User:
@@ -177,9 +225,12 @@ def _person(pk: int, names: dict[int, str]) -> User:
 
 
 def _locked_conversation(conversation_id: int) -> Conversation:
+    """The conversation row, locked, with its contact and assignee, and the escalation
+    timeout (`escalation_timeout`) read in the same query."""
     return (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("contact", "assignee")
+        .annotate(escalation_timeout=_timeout_subquery())
         .get(pk=conversation_id)
     )
 
@@ -199,12 +250,9 @@ def assign_next(
     if conversation.branch_id is None:
         _assign(conversation, None, reason=Reason.QUEUE, actor=actor, note=note, announce=announce)
         return None
-    branch = _locked_branch(conversation.branch_id)
     locked = _locked_conversation(conversation.pk)
-    locked.branch = branch
-    people, names = selectors.candidates_named(branch)
-    chosen = policy.pick_operator(people, exclude=exclude)
-    user = _person(chosen, names) if chosen is not None else None
+    people, names = selectors.candidates_named(Branch(pk=locked.branch_id))
+    user = _claim(policy.operator_preference(people, exclude=exclude), people, names)
     if user is None and locked.assignee_id is None and locked.queued_at is not None:
         return None  # already waiting in the queue; nothing changes
     _assign(
@@ -277,6 +325,7 @@ def queue_drain(branch: Branch, *, limit: int = 100) -> int:
             waiting = (
                 Conversation.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("contact", "assignee")
+                .annotate(escalation_timeout=_timeout_subquery())
                 .filter(branch=locked_branch, queued_at__isnull=False, assignee__isnull=True)
                 .exclude(status=Conversation.Status.CLOSED)
                 .order_by("queued_at", "pk")
@@ -285,13 +334,12 @@ def queue_drain(branch: Branch, *, limit: int = 100) -> int:
             if waiting is None:
                 return assigned
             people, names = selectors.candidates_named(locked_branch)
-            chosen = policy.pick_operator(people)
+            chosen = _claim(policy.operator_preference(people), people, names)
             if chosen is None:
                 return assigned
-            waiting.branch = locked_branch
             _assign(
                 waiting,
-                _person(chosen, names),
+                chosen,
                 reason=Reason.ROUTING,
                 note=_("from the queue"),
             )
@@ -316,34 +364,22 @@ def conversation_opened(*, conversation: Conversation, user: User) -> bool:
     return True
 
 
-def _escalation_pick(
+def _escalation_preference(
     candidates: list[policy.Candidate], tried: set[int], previous: int
-) -> int | None:
-    # Someone who has not had it yet; else anyone but the one who just let it wait.
-    return policy.pick_operator(candidates, exclude=tried) or policy.pick_operator(
-        candidates, exclude={previous}
-    )
-
-
-def _has_room(user_id: int, candidates: list[policy.Candidate]) -> bool:
-    """Whether the operator is still under capacity now (under the branch lock)."""
-    capacity = next(c.capacity for c in candidates if c.user_id == user_id)
-    if capacity is None:
-        return True
-    load = Conversation.objects.filter(
-        assignee_id=user_id, status__in=selectors.OPEN_STATUSES
-    ).count()
-    return load < capacity
+) -> list[int]:
+    # Those who have not had it yet first; then anyone but the one who just let it wait.
+    fresh = policy.operator_preference(candidates, exclude=tried)
+    again = policy.operator_preference(candidates, exclude={previous, *fresh})
+    return fresh + again
 
 
 @transaction.atomic
 def escalation_fire(conversation_id: int, assignment_id: int) -> str:
     """The assignee did not open the chat in time: pass it on. A stale timer does nothing.
 
-    The reading (the history, the candidates, the choice) is done before the branch lock;
-    under it only what may have changed meanwhile is checked again (the chat, its current
-    assignment, the chosen operator's room), so an escalation holds the branch for a few
-    writes and a storm of them leaves room for new chats (bench/routing.py)."""
+    The reading (the history, the candidates, the order to try them in) comes before any lock;
+    under the conversation's lock only what may have changed meanwhile is checked again (the
+    chat and its current assignment), and the operator is claimed like every assigner does."""
     state = (
         Conversation.objects.filter(pk=conversation_id)
         .values("branch_id", "status", "opened_at", "assignee_id")
@@ -368,9 +404,8 @@ def escalation_fire(conversation_id: int, assignment_id: int) -> str:
     previous = state["assignee_id"]
     tried = {assignee for _pk, assignee in history if assignee is not None}
     candidates, names = selectors.candidates_named(Branch(pk=state["branch_id"]))
-    chosen = _escalation_pick(candidates, tried, previous)
+    preference = _escalation_preference(candidates, tried, previous)
 
-    branch = _locked_branch(state["branch_id"])
     conversation = _locked_conversation(conversation_id)
     current = (
         conversation.assignments.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
@@ -378,20 +413,16 @@ def escalation_fire(conversation_id: int, assignment_id: int) -> str:
     if (
         conversation.status == Conversation.Status.CLOSED
         or conversation.opened_at is not None
-        or conversation.branch_id != branch.pk
+        or conversation.branch_id != state["branch_id"]
         or conversation.assignee_id != previous
         or current != assignment_id
     ):
         return "stale"
-    if chosen is not None and not _has_room(chosen, candidates):
-        # Chats were given out meanwhile: read again, under the lock this time.
-        candidates, names = selectors.candidates_named(branch)
-        chosen = _escalation_pick(candidates, tried, previous)
-    conversation.branch = branch
+    chosen = _claim(preference, candidates, names)
     if chosen is not None:
         _assign(
             conversation,
-            _person(chosen, names),
+            chosen,
             reason=Reason.ESCALATION,
             note=_("not opened in time"),
             timer_pending=False,
@@ -404,6 +435,7 @@ def escalation_fire(conversation_id: int, assignment_id: int) -> str:
         note=_("not opened in time; nobody else is free"),
         timer_pending=False,
     )
+    branch = Branch.objects.only("name").get(pk=state["branch_id"])
     publish_on_commit(
         "routing.alert",
         {
@@ -441,7 +473,7 @@ def conversation_transfer(
     note: str = "",
 ) -> Conversation:
     """Pass a chat to another branch: to its first free operator, or to a chosen one."""
-    branch = _locked_branch(branch.pk)  # branch before conversation, like every assigner
+    branch = Branch.objects.get(pk=branch.pk)
     locked = _locked_conversation(conversation.pk)
     if locked.assignee_id != actor.pk and not actor.is_supervisor_or_admin:
         raise ValidationError(_("You can only transfer a chat you are handling."))

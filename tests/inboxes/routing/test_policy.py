@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from inboxes.routing import policy
 from inboxes.routing.policy import (
     Candidate,
     DateException,
@@ -147,3 +148,20 @@ def test_pick_is_random_among_equals():
     )
     assert set(picks) == set(range(5))
     assert max(picks.values()) - min(picks.values()) < 120
+
+
+def test_operator_preference_lists_those_with_room_least_loaded_first_skipping_excluded():
+    candidates = [
+        policy.Candidate(1, 3, None),
+        policy.Candidate(2, 1, 2),
+        policy.Candidate(3, 2, 2),  # full
+        policy.Candidate(4, 1, None),
+        policy.Candidate(5, 0, 5),
+    ]
+    order = policy.operator_preference(candidates, exclude={5}, rng=random.Random(7))
+    assert order[-1] == 1 and set(order[:2]) == {2, 4} and 3 not in order and 5 not in order
+    firsts = {
+        policy.operator_preference(candidates, exclude={5}, rng=random.Random(seed))[0]
+        for seed in range(20)
+    }
+    assert firsts == {2, 4}  # equals take turns being first
