@@ -238,8 +238,8 @@ def _statements(captured) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_assigning_a_new_chat_takes_at_most_six_statements(inbox, main_branch):
-    """Branch lock (with the timeout), conversation lock, candidates (with their names), the
-    assignment row, the conversation, the escalation timer: no re-reads, nothing to cancel."""
+    """The chat's lock (with the timeout), the candidates (with their names), the operator's
+    lock, the assignment row, the chat, the escalation timer: no re-reads, nothing to cancel."""
     people(main_branch, 30, prefix="count")
     RoutingSettings.current()  # made on first use; not part of an assignment's cost
     contact = conversations.contact_create()
@@ -251,8 +251,8 @@ def test_assigning_a_new_chat_takes_at_most_six_statements(inbox, main_branch):
 
 
 def test_an_escalation_takes_at_most_nine_statements(inbox, main_branch):
-    """Unlocked: the chat, its history, the candidates. Locked: the branch, the chat, its
-    current assignment. Writes: the assignment row, the chat, the next timer."""
+    """Unlocked: the chat, its history, the candidates. Locked: the chat, its current
+    assignment, the operator. Writes: the assignment row, the chat, the next timer."""
     people(main_branch, 30, prefix="escc")
     chat = new_chat(inbox)
     token = chat.assignments.order_by("-pk").first().pk
