@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from inboxes.conversations import events, recipients
 from inboxes.conversations.announce import conversation_announce
 from inboxes.models import Conversation, ConversationAssignment, RoutingSettings
-from inboxes.routing import policy, selectors
+from inboxes.routing import assignment_sql, policy, selectors
 from messenger.geo import GeoLocation
 from messenger.kernel.deadlines import deadline_schedule, deadlines_cancel
 from messenger.realtime import publish_on_commit
@@ -122,16 +122,6 @@ def _assign(
     previous = conversation.assignee_id
     if timer_pending is None:
         timer_pending = previous is not None
-    if timer_pending:
-        deadlines_cancel(kind=ESCALATION, object_id=conversation.pk)
-    record = ConversationAssignment.objects.create(
-        conversation=conversation,
-        assignee=user,
-        branch_id=conversation.branch_id,
-        reason=reason,
-        actor=actor,
-        note=note[:500],
-    )
     conversation.assignee = user
     if user is None:
         conversation.status = Conversation.Status.PENDING
@@ -142,20 +132,36 @@ def _assign(
         conversation.queued_at = None
         conversation.assigned_at = now
     conversation.opened_at = None
-    conversation.save(
-        update_fields=["assignee", "status", "queued_at", "assigned_at", "opened_at", "branch"]
-    )
+    due_at = None
     if user is not None and reason != Reason.MANUAL:
         # Read along with the conversation's lock (_locked_conversation) when taken there.
         timeout = getattr(conversation, "escalation_timeout", None)
         if timeout is None:
             timeout = RoutingSettings.current().escalation_timeout_seconds
-        deadline_schedule(
-            kind=ESCALATION,
-            object_id=conversation.pk,
-            token=record.pk,
-            due_at=now + timedelta(seconds=timeout),
-        )
+        due_at = now + timedelta(seconds=timeout)
+    note = note[:500]
+    record_id = assignment_sql.write(
+        conversation=conversation,
+        assignee_id=user.pk if user is not None else None,
+        reason=reason,
+        actor_id=actor.pk if actor is not None else None,
+        note=note,
+        now=now,
+        cancel_timer=timer_pending,
+        timer_kind=ESCALATION,
+        timer_due_at=due_at,
+    )
+    record = ConversationAssignment(
+        pk=record_id,
+        conversation=conversation,
+        assignee=user,
+        branch_id=conversation.branch_id,
+        reason=reason,
+        actor=actor,
+        note=note,
+        created_at=now,
+    )
+    record._state.adding, record._state.db = False, connection.alias
     if announce:
         _publish_assignment(conversation, previous)
     return record
