@@ -27,10 +27,31 @@ def _free_port(preferred: int) -> int:
         return int(sock.getsockname()[1])
 
 
+def _database_create_if_missing(url: str) -> None:
+    """Create the database DATABASE_URL names when its server answers but lacks it."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(url)
+    name = str(params.get("dbname") or "")
+    if not name:
+        return
+    try:
+        with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if found is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error:
+        return  # no rights or no server: Django says what is wrong when it connects
+
+
 def ensure_postgres(database: str) -> str:
-    """DATABASE_URL if set; otherwise start pgserver under .data/ and create `database`."""
+    """DATABASE_URL if set (its database created when missing); otherwise start pgserver
+    under .data/ and create `database`."""
     url = os.environ.get("DATABASE_URL")
     if url:
+        _database_create_if_missing(url)
         return url
     import pgserver
 
