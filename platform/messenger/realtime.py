@@ -85,16 +85,18 @@ class _Publisher:
 
 
 _publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}
+_publishers_lock = threading.Lock()  # loops of several threads (server, helper) share the map
 
 
 def _enqueue(item: tuple[Any, list[str], dict[str, Any]]) -> None:
     """On the loop that will send it."""
     loop = asyncio.get_running_loop()
-    for gone in [other for other in _publishers if other.is_closed()]:
-        del _publishers[gone]  # loops of finished tests or stopped servers
-    publisher = _publishers.get(loop)
-    if publisher is None or publisher.task.done():
-        publisher = _publishers[loop] = _Publisher()
+    with _publishers_lock:
+        for gone in [other for other in _publishers if other.is_closed()]:
+            del _publishers[gone]  # loops of finished tests or stopped servers
+        publisher = _publishers.get(loop)
+        if publisher is None or publisher.task.done():
+            publisher = _publishers[loop] = _Publisher()
     publisher.put(item)
 
 
@@ -125,7 +127,8 @@ class _ThreadLoop:
             return True
 
         async def joined() -> None:
-            publisher = _publishers.get(loop)
+            with _publishers_lock:
+                publisher = _publishers.get(loop)
             if publisher is not None:
                 await publisher.queue.join()
 
