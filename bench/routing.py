@@ -19,10 +19,11 @@ brackets):
 3. escalation: 10,000 pending `Deadline` rows (kind "escalation"); 100 a second fall due over
    20 [8] s (token = the assignment id, conversations held by the operators, all in one
    branch), the rest an hour later. They are fired by the real runner, `manage.py
-   deadlines_run --processes 2` (2 threads each). Lateness = done_at − due_at (the handler's clock) and = the
-   moment the bench first sees the row committed − due_at; duplicates (a conversation
-   escalated more than once), rows left pending; meanwhile a probe assigns a new chat into the
-   same branch every 250 ms and its latency is recorded. `--rate` offers another pace;
+   deadlines_run --processes 2` (2 threads each). Lateness = done_at − due_at (the handler's
+   clock) and = the moment the bench first sees the row committed − due_at; duplicates (a
+   conversation escalated more than once), rows left pending; meanwhile a probe assigns a new
+   chat into the same branch every 250 ms and its latency is recorded. `--rate` offers another
+   pace;
 4. the cost of finding due work: EXPLAIN (ANALYZE, BUFFERS) of the worker's due-deadline
    query with 10,000 pending rows of which 50 (and 5) are due;
 5. the assignment latency again with a closed-chat history (100,000 [5,000] conversations)
