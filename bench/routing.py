@@ -490,7 +490,7 @@ def phase_assignment(report: Report, plan: Plan, world: World) -> None:
     candidates = []
     for _ in range(sample):
         start = time.perf_counter()
-        selectors.candidates(world.branch)
+        selectors.candidates_named(world.branch)
         candidates.append(time.perf_counter() - start)
     quiet = assign_timed(chats_make(world, sample), announce=False)
     figures["candidates_query_ms"] = distribution(candidates, 1000)
@@ -1122,7 +1122,7 @@ def phase_history(report: Report, plan: Plan, world: World) -> None:
     timings = []
     for _ in range(30):
         start = time.perf_counter()
-        selectors.candidates(world.branch)
+        selectors.candidates_named(world.branch)
         timings.append(time.perf_counter() - start)
     durations = assign_timed(chats_make(world, plan.history_assignments))
     result = distribution(durations, 1000)

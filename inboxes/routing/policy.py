@@ -137,16 +137,8 @@ def pick_operator(
     Choosing only among the least loaded keeps the spread within one chat of even whatever
     the arrival order; randomness among equals keeps anyone from always being first.
     """
-    excluded = set(exclude)
-    room = [
-        c
-        for c in candidates
-        if c.user_id not in excluded and (c.capacity is None or c.load < c.capacity)
-    ]
-    if not room:
-        return None
-    least = min(c.load for c in room)
-    return (rng or random).choice([c.user_id for c in room if c.load == least])
+    order = operator_preference(candidates, exclude=exclude, rng=rng)
+    return order[0] if order else None
 
 
 def operator_preference(

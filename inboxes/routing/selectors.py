@@ -54,10 +54,6 @@ def operators_with_load(branch: Branch, *, online_only: bool = True):  # type: i
     ).annotate(load=Count("open_chats"))
 
 
-def candidates(branch: Branch) -> list[policy.Candidate]:
-    return candidates_named(branch)[0]
-
-
 def candidates_named(branch: Branch) -> tuple[list[policy.Candidate], dict[int, str]]:
     """The branch's online operators with their load, and their names (for the announcement,
     so the chosen one needs no query of its own). Plain tuples: with 200 operators, making

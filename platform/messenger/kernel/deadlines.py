@@ -59,8 +59,8 @@ def deadlines_cancel(*, kind: str, object_id: int) -> int:
     ).update(done_at=timezone.now(), last_error="cancelled")
 
 
-# Deadlines per transaction. A handler holds row locks (the branch of an escalation) until its
-# transaction commits; one at a time keeps new chats into that branch from waiting on a batch.
+# Deadlines per transaction. A handler holds row locks (an escalation's chat and operator)
+# until its transaction commits; one at a time keeps others from waiting on a whole batch.
 BATCH = 1
 
 
