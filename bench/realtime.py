@@ -25,10 +25,11 @@ Set-up: a fresh database `messenger_bench_rt` (dropped and recreated on the serv
 DATABASE_URL, else on 127.0.0.1:5432, else on the embedded servers), `migrate_schemas`, the
 demo company (`demo`, schema `co_demo`) plus 50 operators with panel sessions and the visitors'
 contacts, tokens and conversations (the first 10/50 visitors go through the widget's HTTP API,
-the rest are bulk-made with the same models and tokens). One uvicorn worker process serves
-`messenger.asgi`. The load generator (asyncio processes: visitors, operators, idle sockets) runs
-on the same 2-core machine, so the server shares its cores with the clients, PostgreSQL and
-Redis; each phase reports the CPU each of them used, and what the rest of the machine used.
+the rest are bulk-made with the same models and tokens). uvicorn serves `messenger.asgi` with
+a worker process per core (`--workers`), as production does (messenger.serve). The load
+generator (asyncio processes: visitors, operators, idle sockets) runs on the same 2-core
+machine, so the server shares its cores with the clients, PostgreSQL and Redis; each phase
+reports the CPU each of them used, and what the rest of the machine used.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ SOURCE_ROOTS = [str(REPO_DIR), str(REPO_DIR / "platform"), str(REPO_DIR / "bench
 sys.path[:0] = [p for p in SOURCE_ROOTS if p not in sys.path]
 
 from _stack import database_recreate, database_url_for, free_port, server_params  # noqa: E402
+
+from messenger.serve import uvicorn_command  # noqa: E402
 
 BENCH_DB = "messenger_bench_rt"
 SERVER_WORKERS = 2  # uvicorn worker processes (--workers)
@@ -575,28 +578,7 @@ def product_start(*, wait: bool = True) -> Server:
     port = free_port()
     server = Server(
         "uvicorn",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "messenger.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets",
-            "--lifespan",
-            "off",
-            # As production runs it (README): chat frames are small, compressing each one for
-            # each socket cost more CPU than anything else on the fan-out path.
-            "--ws-per-message-deflate",
-            "false",
-            "--workers",
-            str(SERVER_WORKERS),
-            "--log-level",
-            "warning",
-        ],
+        uvicorn_command(port, workers=SERVER_WORKERS, quiet=True),
         port,
     )
     if wait:
@@ -1603,7 +1585,7 @@ def run(plan: Plan, mode: str, *, deflate: bool, redis_db: int | None) -> Report
         "cpus": os.cpu_count(),
         "loadavg_at_start": os.getloadavg(),
         "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
-        "uvicorn_workers": 1,
+        "uvicorn_workers": SERVER_WORKERS,
         "generator_same_machine": True,
         "client_permessage_deflate": deflate,
     }

@@ -48,6 +48,8 @@ sys.path[:0] = [p for p in SOURCE_ROOTS if p not in sys.path]
 
 from _stack import database_url_for, free_port  # noqa: E402
 
+from messenger.serve import uvicorn_command  # noqa: E402
+
 WIDGET_DIR = REPO_DIR / "widget-cdn"
 DIST_DIR = Path(os.environ.get("WIDGET_DIST_DIR", WIDGET_DIR / "dist"))
 FRAME_TEMPLATE = REPO_DIR / "platform" / "messenger" / "templates" / "widget" / "frame.html"
@@ -325,21 +327,7 @@ def product_running(db_name: str, deadline: float) -> Iterator[Product]:
                 .splitlines()[-1]
             )
             uvicorn = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "messenger.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--ws",
-                    "websockets",
-                    "--lifespan",
-                    "off",
-                    "--no-access-log",
-                ],
+                uvicorn_command(port, quiet=True),
                 env=env,
                 cwd=REPO_DIR,
                 stdout=server_log,

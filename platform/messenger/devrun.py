@@ -15,6 +15,7 @@ import sys
 import time
 
 from messenger.devservers import DATA_DIR, REPO_DIR, ensure_services
+from messenger.serve import uvicorn_command
 
 PY = sys.executable
 
@@ -41,22 +42,7 @@ def main() -> int:
     ).stdout
     procs = [
         subprocess.Popen(
-            [
-                PY,
-                "-m",
-                "uvicorn",
-                "messenger.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(args.port),
-                "--ws",
-                "websockets",
-                "--ws-per-message-deflate",
-                "false",
-                "--lifespan",
-                "off",
-            ],
+            uvicorn_command(args.port),
             env=env,
         ),
         subprocess.Popen(

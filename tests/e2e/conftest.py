@@ -33,6 +33,8 @@ import pytest
 import redis
 from psycopg import sql
 
+from messenger.serve import uvicorn_command
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -247,23 +249,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     try:
         stack.manage("migrate_schemas", "--noinput", "-v", "0")
         commands = {
-            "uvicorn": [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "messenger.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--ws",
-                "websockets",
-                "--ws-per-message-deflate",
-                "false",
-                "--lifespan",
-                "off",
-                "--no-access-log",
-            ],
+            "uvicorn": uvicorn_command(port, quiet=True),
             "celery": [
                 sys.executable,
                 "-m",
