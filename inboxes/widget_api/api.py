@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, NinjaAPI, Schema, UploadedFile
@@ -29,6 +30,7 @@ from inboxes.widget_api.context import (
 from inboxes.widget_api.identity import visitor_identify
 from inboxes.widget_api.tokens import visitor_token_make, visitor_token_read
 from messenger.geo import client_ip, geo_lookup
+from messenger.unavailable import database_unavailable_response
 
 
 class VisitorBearer(HttpBearer):
@@ -37,6 +39,12 @@ class VisitorBearer(HttpBearer):
 
 
 api = NinjaAPI(title="Messenger widget API", version="1", urls_namespace="widget-api")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request: HttpRequest, exc: Exception):  # type: ignore[no-untyped-def]
+    return database_unavailable_response(request, exc)
 
 
 @api.exception_handler(WidgetError)

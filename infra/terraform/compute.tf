@@ -15,6 +15,7 @@ locals {
   # (secrets.tf) through the entrypoint below; both sets are names from .env.example.
   app_environment = {
     DJANGO_DEBUG              = "0"
+    DB_POOL_MAX_SIZE          = tostring(var.web_db_pool_max_size)
     BASE_HOST                 = var.base_host
     PUBLIC_SCHEME             = "https"
     SECURE_COOKIES            = "1"

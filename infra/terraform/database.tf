@@ -87,3 +87,21 @@ resource "yandex_mdb_postgresql_database" "app" {
   owner               = yandex_mdb_postgresql_user.app.name
   deletion_protection = "true"
 }
+
+# Every process's connections at the largest scale must fit the application user's limit:
+# web processes hold at most their pool's bound, a Celery process, beat and the migration one
+# each, a deadline runner one per thread (2). docs/database-connections.md explains the sizes.
+locals {
+  postgres_connections_at_most = (
+    var.web_max_instances * var.web_workers * var.web_db_pool_max_size
+    + var.worker_instances * var.worker_concurrency + 1 + 1
+    + var.deadlines_instances * 2
+  )
+}
+
+check "postgres_connections_fit" {
+  assert {
+    condition     = local.postgres_connections_at_most <= var.postgres_conn_limit
+    error_message = "At full scale the processes may hold ${local.postgres_connections_at_most} connections, over postgres_conn_limit (${var.postgres_conn_limit}): lower web_db_pool_max_size or web_max_instances, or raise the limit and the cluster's preset."
+  }
+}

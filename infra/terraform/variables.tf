@@ -95,6 +95,17 @@ variable "web_workers" {
   }
 }
 
+variable "web_db_pool_max_size" {
+  description = "Database connections each web process may hold at most (its pool's bound, DB_POOL_MAX_SIZE). See README, Scaling."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.web_db_pool_max_size >= 2 && var.web_db_pool_max_size <= 100 && floor(var.web_db_pool_max_size) == var.web_db_pool_max_size
+    error_message = "web_db_pool_max_size: a whole number from 2 to 100."
+  }
+}
+
 variable "web_min_instances_per_zone" {
   description = "Fewest web instances kept in each zone by the autoscaler."
   type        = number

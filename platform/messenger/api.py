@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import HttpError
@@ -10,11 +11,18 @@ from ninja.security import django_auth
 
 from inboxes.panel.api import router as conversations_router
 from inboxes.panel.api import status_router as routing_router
+from messenger.unavailable import database_unavailable_response
 from tenants.organization import selectors, services
 
 api = NinjaAPI(
     title="Messenger panel API", version="1", urls_namespace="panel-api", auth=django_auth
 )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request: HttpRequest, exc: Exception):  # type: ignore[no-untyped-def]
+    return database_unavailable_response(request, exc)
 
 
 @api.exception_handler(Http404)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "messenger.settings")
+# Requests and socket work run on many threads here: they borrow connections from one bounded
+# pool per process (settings/database.py) instead of keeping one per thread.
+os.environ.setdefault("DB_POOL", "1")
+os.environ.setdefault("DB_APPLICATION_NAME", "messenger-web")
 
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.core.asgi import get_asgi_application

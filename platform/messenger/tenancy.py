@@ -16,6 +16,7 @@ from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
+from messenger.unavailable import DATABASE_ERRORS, database_unavailable_response
 from tenants.companies.models import Company, Domain
 
 
@@ -25,7 +26,15 @@ def public_company() -> Company:
 
 
 class CompanyHostMiddleware(TenantMainMiddleware):
-    """Selects the schema from the Host; an unknown host gets a friendly 404."""
+    """Selects the schema from the Host; an unknown host gets a friendly 404.
+
+    It is the first code of a request to query PostgreSQL, so a refusal there is a 503 here."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            return super().process_request(request)
+        except DATABASE_ERRORS as exc:
+            return database_unavailable_response(request, exc)
 
     def get_tenant(self, domain_model: type[Domain], hostname: str) -> Company:
         if hostname == settings.BASE_HOST or hostname == "testserver":

@@ -58,6 +58,7 @@ INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_
 
 MIDDLEWARE = [
     "messenger.health.HealthMiddleware",
+    "messenger.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "inboxes.widget_api.cors.WidgetCorsMiddleware",
