@@ -28,7 +28,7 @@ from inboxes.realtime.auth import panel_user_for_scope
 from inboxes.realtime.db import in_schema
 from inboxes.routing import services as routing
 from inboxes.widget_api.context import WidgetError, visitor_for_token
-from messenger.realtime import group, publish
+from messenger.realtime import COMPANY_GROUP, group, publish
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,10 @@ def _headers(scope: dict[str, Any]) -> dict[str, str]:
 class BaseConsumer(AsyncWebsocketConsumer):
     schema_name: str = ""
     groups_joined: list[str]
+    # Set when the session ends (the user deactivated, the company suspended or deleted):
+    # the socket closes with this code, and frames still arriving are refused.
+    ended = False
+    ended_close_code = CLOSE_SESSION_ENDED
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' own dispatch first closes stale connections on the single database
@@ -60,6 +64,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def join(self, groups: list[str]) -> None:
+        """Subscribe to `groups` and to the company's own group (which can end the socket)."""
+        groups = [*groups, group(COMPANY_GROUP, schema_name=self.schema_name)]
         self.groups_joined = groups
         for name in groups:
             await self.channel_layer.group_add(name, self.channel_name)
@@ -87,6 +93,9 @@ class BaseConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "detail": detail, "ref": ref})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.ended:
+            await self.send_error("session_ended", "This session has ended.")
+            return
         self._arm_idle_timer()
         if text_data is None or len(text_data) > MAX_FRAME_BYTES:
             await self.send_error("bad_frame", "Send JSON text frames of at most 64 KiB.")
@@ -208,7 +217,14 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
         """Every published event arrives here, its client frame already serialised."""
+        if message["event"] == events.SESSION_ENDED:
+            await self.end_session()
+            return
         await self.send(text_data=message["frame"])
+
+    async def end_session(self) -> None:
+        self.ended = True
+        await self.close(self.ended_close_code)
 
     def typing_allowed(self, conversation_id: int, is_typing: bool) -> bool:
         last = getattr(self, "_typing_at", {})
@@ -229,6 +245,9 @@ def _int(frame: dict[str, Any], name: str) -> int:
 
 class VisitorConsumer(BaseConsumer):
     """`/ws/widget/?token=…&site=…`: one visitor (all their tabs join the contact's group)."""
+
+    # The company was suspended or deleted: the widget treats it as a refused socket and stops.
+    ended_close_code = CLOSE_FORBIDDEN
 
     async def connect(self) -> None:
         from urllib.parse import parse_qs
@@ -344,7 +363,7 @@ class OperatorConsumer(BaseConsumer):
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
         if message["event"] == events.SESSION_ENDED:
-            await self.close(CLOSE_SESSION_ENDED)
+            await self.end_session()
             return
         # A supervisor who also holds the chat is in both `staff` and `user.<id>`: the same
         # event arrives twice, back to back (with the same publish id). Forward it once.

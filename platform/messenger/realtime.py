@@ -25,6 +25,10 @@ from django.db import connection, transaction
 log = logging.getLogger(__name__)
 
 FRAME_HANDLER = "realtime.event"  # the consumer method `realtime_event` receives every event
+# Every socket of a company is in its `company` group; this event there ends them all (the
+# company was suspended or deleted), as it ends one user's sockets in their `user.<id>` group.
+SESSION_ENDED = "session.ended"
+COMPANY_GROUP = "company"
 PUBLISH_TIMEOUT_SECONDS = 5
 
 
@@ -213,3 +217,13 @@ def publish_on_commit(event: str, payload: dict[str, Any], *, to: Iterable[str])
     """Publish once the current transaction commits (immediately outside one)."""
     groups = list(to)
     transaction.on_commit(lambda: publish(event, payload, to=groups))
+
+
+def company_sockets_end(schema_name: str, reason: str) -> None:
+    """After the current transaction commits, close every open socket of the company (panel
+    and widget, in every server process); frames they send meanwhile are refused."""
+    publish_on_commit(
+        SESSION_ENDED,
+        {"reason": reason},
+        to=[group(COMPANY_GROUP, schema_name=schema_name)],
+    )

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from messenger.realtime import company_sockets_end
 from tenants.accounts.models import User
 from tenants.companies.models import Company
 from tenants.console.models import ConsoleAuditRecord
@@ -41,7 +42,8 @@ def company_suspend(
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> Company:
-    """Suspend a company: its panel and widget API answer with a clear message."""
+    """Suspend a company: its panel and widget API answer with a clear message, and its open
+    sockets (operators' and visitors') are closed once this commits."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("Give a reason for the suspension."))
@@ -60,6 +62,7 @@ def company_suspend(
         user_agent=user_agent,
         reason=reason,
     )
+    company_sockets_end(company.schema_name, reason="company_suspended")
     return company
 
 

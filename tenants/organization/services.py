@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from messenger.realtime import group, publish_on_commit
+from messenger.realtime import SESSION_ENDED, group, publish_on_commit
 from messenger.tasks import enqueue_on_commit
 from tenants.accounts.models import User
 from tenants.companies.models import Company
@@ -341,7 +341,7 @@ def operator_deactivate(*, user: User, actor: User) -> User:
     # the sessions also makes the cookies worthless if they are ever reactivated.
     user_sessions_end(user=user)
     # Open panel sockets close too (the consumer ends on this event).
-    publish_on_commit("session.ended", {"user_id": user.pk}, to=[group("user", user.pk)])
+    publish_on_commit(SESSION_ENDED, {"user_id": user.pk}, to=[group("user", user.pk)])
     _company_user_count_refresh()
     return user
 
