@@ -23,6 +23,15 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
     return ""
 
 
+def origin_is_own(origin: str, host_header: str) -> bool:
+    """Whether a browser's Origin is the panel's own: scheme, host and port, all three.
+    Browsers always send one on a WebSocket handshake; a client without it is no browser
+    (and carries no victim's cookie), so it passes to the session check."""
+    if not origin:
+        return True
+    return origin.lower() == f"{settings.PUBLIC_SCHEME}://{host_header}".lower()
+
+
 def panel_user_for_scope(scope: dict[str, Any]) -> tuple[Company, User] | None:
     """(company, active user) for a WebSocket handshake on a company host, else None."""
     host = _header(scope, b"host").split(":")[0].lower()
@@ -30,8 +39,7 @@ def panel_user_for_scope(scope: dict[str, Any]) -> tuple[Company, User] | None:
     domain = Domain.objects.select_related("tenant").filter(domain=host).first()
     if domain is None or domain.tenant.is_suspended:
         return None
-    origin = _header(scope, b"origin")
-    if origin and origin.split("://", 1)[-1].split(":")[0].lower() != host:
+    if not origin_is_own(_header(scope, b"origin"), _header(scope, b"host")):
         return None  # a panel socket opened from another site (cross-site WebSocket hijacking)
     company = domain.tenant
     connection.set_tenant(company)

@@ -49,7 +49,7 @@ locals {
         "--host", "0.0.0.0", "--port", "8000",
         "--workers", tostring(var.web_workers),
         "--ws", "websockets", "--ws-per-message-deflate", "false",
-        "--lifespan", "off",
+        "--lifespan", "off", "--no-proxy-headers",
         "--timeout-graceful-shutdown", "20",
       ]
       ports      = ["8000:8000"]

@@ -46,6 +46,11 @@ def database_unavailable_response(request: HttpRequest, exc: BaseException) -> H
         response = HttpResponse(
             render_to_string("errors/unavailable.html", {"detail": detail}), status=503
         )
+        # Rendered without the request, so without a nonce: the page carries a policy of its
+        # own that allows its inline style and nothing else (the CSP middleware keeps it).
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

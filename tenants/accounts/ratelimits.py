@@ -7,8 +7,13 @@ tenant-aware cache key function scopes them by schema as well). Rates are settin
 `RATELIMIT_ENABLE` turns them all off.
 
 Logins count failures only: the budget is read before the password is checked and spent when
-the attempt fails. The read and the spend are not one atomic step, so attempts already in flight
-when the budget runs out still finish (bounded by how many an attacker runs at once per window).
+the attempt fails. An account whose budget is spent is held back only from the addresses that
+failed on it: anyone who knows an email could otherwise lock its owner out for the whole window.
+The owner, from an address that has not failed on the account, still gets in with the right
+password; a wrong one from there counts and holds that address back too.
+
+The read and the spend are not one atomic step, so attempts already in flight when the budget
+runs out still finish (bounded by how many an attacker runs at once per window).
 """
 
 from __future__ import annotations
@@ -65,6 +70,11 @@ def account_key(group: str, request: HttpRequest) -> str:
     return f"{_schema()}:{email}"
 
 
+def account_ip_key(group: str, request: HttpRequest) -> str:
+    """The account (as `account_key`) and the client's address (as `ip_key`)."""
+    return f"{account_key(group, request)}|{ip_key(group, request).split(':', 1)[1]}"
+
+
 def user_key(group: str, request: HttpRequest) -> str:
     """The schema and the logged-in person."""
     return f"{_schema()}:{request.user.pk}"
@@ -99,16 +109,28 @@ invite_limit: Callable[[View], View] = ratelimit(
 _LOGIN_RULES: tuple[tuple[str, Key, str], ...] = (
     ("login.ip", ip_key, "RATELIMIT_LOGIN_IP"),
     ("login.account", account_key, "RATELIMIT_LOGIN_ACCOUNT"),
+    # Failures on one account from one address, over the account's window.
+    ("login.account_ip", account_ip_key, "RATELIMIT_LOGIN_ACCOUNT"),
 )
 
 
+def _usage(request: HttpRequest, group: str, key: Key, setting: str) -> dict[str, Any] | None:
+    return get_usage(request, group=group, key=key, rate=rate_setting(setting), method="POST")
+
+
 def login_budget_spent(request: HttpRequest) -> bool:
-    """Whether this address or this account has used up its failed logins for now."""
-    for group, key, setting in _LOGIN_RULES:
-        usage = get_usage(request, group=group, key=key, rate=rate_setting(setting), method="POST")
-        # `count` is the failures so far: refuse the next attempt once it reaches the limit.
-        if usage is not None and usage["count"] >= usage["limit"]:
-            log.warning("rate limit reached", extra={"ratelimit": group})
+    """Whether this address has used up its failed logins, or the account has and this address
+    is one that failed on it."""
+    # `count` is the failures so far: refuse the next attempt once it reaches the limit.
+    by_ip = _usage(request, "login.ip", ip_key, "RATELIMIT_LOGIN_IP")
+    if by_ip is not None and by_ip["count"] >= by_ip["limit"]:
+        log.warning("rate limit reached", extra={"ratelimit": "login.ip"})
+        return True
+    by_account = _usage(request, "login.account", account_key, "RATELIMIT_LOGIN_ACCOUNT")
+    if by_account is not None and by_account["count"] >= by_account["limit"]:
+        here = _usage(request, "login.account_ip", account_ip_key, "RATELIMIT_LOGIN_ACCOUNT")
+        if here is not None and here["count"] > 0:
+            log.warning("rate limit reached", extra={"ratelimit": "login.account"})
             return True
     return False
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from csp.decorators import csp_exempt
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 
@@ -51,15 +53,21 @@ def signup_view(request: HttpRequest) -> HttpResponse:
     return render(request, "companies/signup.html", {"form": form}, status=status)
 
 
+@csp_exempt()  # a pretend customer site, with the customer's own inline styles
 def demo_page_view(request: HttpRequest) -> HttpResponse:
-    """A plain page of a pretend customer site with the demo company's chat on it."""
+    """A plain page of a pretend customer site with the demo company's chat on it.
+
+    Development and end-to-end tests only (DEMO_PAGE): in production it would tell anyone a
+    company's widget key. It shows the `demo` company's first inbox, or the `?key=` given."""
     from django.db import connection
     from django_tenants.utils import schema_context
 
     from inboxes.models import Inbox
     from tenants.companies.models import Company
 
-    company = Company.objects.filter(slug=request.GET.get("company", "demo")).first()
+    if not settings.DEMO_PAGE:
+        raise Http404
+    company = Company.objects.filter(slug="demo").first()
     public_key = ""
     if company is not None:
         with schema_context(company.schema_name):

@@ -242,6 +242,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         "EMAIL_FILE_PATH": str(email_dir),
         "LOG_LEVEL": "WARNING",
         "LOG_JSON": "0",
+        "DEMO_PAGE": "1",  # /demo/ (off in production, where DEBUG is off too)
         "PYTHONPATH": os.pathsep.join([str(REPO_DIR), str(REPO_DIR / "platform")]),
     }
     env.pop("CSRF_TRUSTED_ORIGINS", None)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django_tenants.utils import schema_context
 
 from inboxes.models import Conversation
@@ -54,7 +55,7 @@ def operator_socket(world, cookie: str, origin: str | None = None) -> WebsocketC
         "/ws/panel/",
         headers=[
             (b"host", host),
-            (b"origin", (origin or f"http://{world.host}").encode()),
+            (b"origin", (origin or f"{settings.PUBLIC_SCHEME}://{world.host}").encode()),
             (b"cookie", f"msid={cookie}".encode()),
         ],
     )
@@ -238,6 +239,14 @@ async def test_operator_socket_needs_a_session_of_that_company_and_its_own_origi
     assert (await operator_socket(umbrella, cookie).connect()) == (False, 4401)
     cross_site = operator_socket(initech, cookie, origin="https://evil.test")
     assert (await cross_site.connect()) == (False, 4401)
+    # The same host name with another scheme or port is another origin (another site).
+    for origin in (
+        f"{settings.PUBLIC_SCHEME}://{initech.host}:9999",
+        f"ftp://{initech.host}",
+        f"{'http' if settings.PUBLIC_SCHEME == 'https' else 'https'}://{initech.host}",
+    ):
+        other = operator_socket(initech, cookie, origin=origin)
+        assert (await other.connect()) == (False, 4401), origin
     ok = operator_socket(initech, cookie)
     assert (await ok.connect())[0]
     await ok.disconnect()

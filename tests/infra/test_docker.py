@@ -102,6 +102,8 @@ def test_import_path_and_default_command_are_the_web_role() -> None:
     assert "PYTHONPATH=/app:/app/platform" in env
     assert '"uvicorn", "messenger.asgi:application"' in cmd
     assert '"--ws", "websockets", "--ws-per-message-deflate", "false"' in cmd
+    # Only TRUSTED_PROXIES decide the client address, not uvicorn's loopback default.
+    assert '"--no-proxy-headers"' in cmd
 
 
 @pytest.mark.parametrize(

@@ -274,6 +274,7 @@ def test_web_runs_uvicorn_with_websockets_without_deflate_and_configured_workers
     assert command[command.index("--workers") + 1] == "${tostring(var.web_workers)}"
     assert command[command.index("--ws") + 1] == "websockets"
     assert command[command.index("--ws-per-message-deflate") + 1] == "false"
+    assert "--no-proxy-headers" in command  # only TRUSTED_PROXIES decide the client address
 
 
 @pytest.mark.parametrize(

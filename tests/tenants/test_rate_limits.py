@@ -64,6 +64,26 @@ def test_after_the_failed_login_limit_even_the_right_password_is_refused_with_42
     assert log_in(acme.client(), acme.admin_email, PASSWORD).status_code == 302
 
 
+@override_settings(RATELIMIT_LOGIN_IP="100/m", RATELIMIT_LOGIN_ACCOUNT="3/15m")
+def test_a_spent_account_budget_still_lets_its_owner_in_from_an_address_that_never_failed(acme):
+    # given someone who knows the operator's email spent the account's budget from two addresses
+    attacker = Client(HTTP_HOST=acme.host, REMOTE_ADDR="198.51.100.20")
+    other_attacker = Client(HTTP_HOST=acme.host, REMOTE_ADDR="198.51.100.21")
+    for client in (attacker, attacker, other_attacker):
+        assert log_in(client, OPERATOR_EMAIL, WRONG).status_code == 200
+    # then those addresses are refused even with the right password
+    assert log_in(attacker, OPERATOR_EMAIL, PASSWORD).status_code == 429
+    assert log_in(other_attacker, OPERATOR_EMAIL, PASSWORD).status_code == 429
+    # but the owner, from an address that never failed on the account, gets in
+    owner = Client(HTTP_HOST=acme.host, REMOTE_ADDR="203.0.113.44")
+    assert log_in(owner, OPERATOR_EMAIL, PASSWORD).status_code == 302
+    assert logged_in(owner)
+    # and a fresh address that guesses wrong is held back from then on
+    guesser = Client(HTTP_HOST=acme.host, REMOTE_ADDR="203.0.113.45")
+    assert log_in(guesser, OPERATOR_EMAIL, WRONG).status_code == 200
+    assert log_in(guesser, OPERATOR_EMAIL, PASSWORD).status_code == 429
+
+
 @override_settings(RATELIMIT_LOGIN_IP="3/m", RATELIMIT_LOGIN_ACCOUNT="100/15m")
 def test_the_address_limit_refuses_every_account_from_that_address_only(acme):
     # given three failures from one address, each for a different account

@@ -4,4 +4,5 @@ from .base import *  # noqa: F403
 from .database import *  # noqa: F403
 from .observability import *  # noqa: F403
 from .realtime import *  # noqa: F403
+from .security import *  # noqa: F403
 from .tenancy import *  # noqa: F403

@@ -555,4 +555,11 @@
 
   refreshUnread();
   connect();
+
+  // Read-only fields to copy (the install snippet) select themselves on click; an inline
+  // onclick attribute would be refused by the page's Content-Security-Policy.
+  document.addEventListener("click", (event) => {
+    const field = event.target.closest && event.target.closest("[data-select-on-click]");
+    if (field && typeof field.select === "function") field.select();
+  });
 })();
