@@ -628,6 +628,9 @@ class SocketSpec:
     cookie: str = ""
     operator: bool = False
     conversation_id: int | None = None  # visitors that send
+    # A visitor of the product: its token is traded for a one-time ticket right before each
+    # connect (POST /widget/v1/tickets), as the widget does; the ticket goes into the URL.
+    token: str = ""
 
 
 @dataclass
@@ -669,6 +672,24 @@ class Fleet:
 
     # connecting and closing
 
+    async def _ticket(self, spec: SocketSpec) -> str:
+        """A one-time ticket for a visitor socket, from the server under test."""
+        import httpx
+
+        if getattr(self, "_http", None) is None:
+            self._http = httpx.AsyncClient(timeout=60, trust_env=False)
+        host = spec.url.split("/")[2]
+        answer = await self._http.post(
+            f"http://127.0.0.1:{spec.port}/widget/v1/tickets",
+            headers={
+                "Host": host,
+                "Origin": spec.origin,
+                "Authorization": f"Bearer {spec.token}",
+            },
+        )
+        answer.raise_for_status()
+        return str(answer.json()["ticket"])
+
     async def connect(
         self, specs: list[SocketSpec], concurrency: int, deflate: bool
     ) -> dict[str, Any]:
@@ -684,8 +705,11 @@ class Fleet:
             while queue:
                 spec = queue.pop()
                 try:
+                    url = spec.url
+                    if spec.token:
+                        url += f"?ticket={await self._ticket(spec)}"
                     ws = await connect(
-                        spec.url,
+                        url,
                         host="127.0.0.1",
                         port=spec.port,
                         proxy=None,
@@ -966,13 +990,18 @@ class FleetProcess:
                 self.proc.terminate()
 
 
-def visitor_specs(port: int, visitors: list[list[Any]]) -> list[SocketSpec]:
+def visitor_specs(
+    port: int, visitors: list[list[Any]], *, tickets: bool = True
+) -> list[SocketSpec]:
+    """Visitor sockets. The product's open with a one-time ticket fetched just before each
+    connect; the bare relay (`tickets=False`) reads nothing from the URL."""
     return [
         SocketSpec(
-            f"ws://{WIDGET_HOST}:{port}/ws/widget/?token={token}",
+            f"ws://{WIDGET_HOST}:{port}/ws/widget/",
             port,
             f"http://{WIDGET_HOST}",
             conversation_id=conversation_id,
+            token=token if tickets else "",
         )
         for token, conversation_id in visitors
     ]
@@ -1531,7 +1560,7 @@ class Bench:
         finally:
             os.unlink(template)
         ops.begin("connect", operator_specs(relay.port, seeded["sessions"]), 10, deflate)
-        vis.begin("connect", visitor_specs(relay.port, visitors), 50, deflate)
+        vis.begin("connect", visitor_specs(relay.port, visitors, tickets=False), 50, deflate)
         ops.end(), vis.end()
         load_run(
             vis, ops, self.meter, rate=50, seconds=1, expect=expect, tag="fw", wait_s=5, quiet_s=2

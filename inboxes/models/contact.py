@@ -25,6 +25,8 @@ class Contact(models.Model):
     region_name_ru = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=now)
     last_seen_at = models.DateTimeField(default=now)
+    # Visitor tokens issued before this moment are refused (the visitor's sessions were ended).
+    sessions_ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact")

@@ -14,6 +14,7 @@ from ninja import File, Router, Schema, UploadedFile
 
 from inboxes.conversations import attachments, selectors, services
 from inboxes.conversations.payloads import conversation_payload, message_payload
+from inboxes.conversations.visitor_access import visitor_sessions_end
 from inboxes.routing import services as routing
 from tenants.accounts.models import User
 from tenants.organization.models import Branch
@@ -190,6 +191,15 @@ def take(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     return conversation_payload(
         services.conversation_take(conversation=conversation, user=request.user)
     )
+
+
+@router.post("/{conversation_id}/end-visitor-sessions")
+def end_visitor_sessions(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """End every session of the dialog's visitor (supervisors and admins): their tokens stop
+    working and their open sockets close; their next visit starts as a new visitor."""
+    conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
+    visitor_sessions_end(contact=conversation.contact, actor=request.user)
+    return conversation_payload(conversation)
 
 
 status_router = Router(tags=["routing"])

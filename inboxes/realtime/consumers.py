@@ -27,7 +27,7 @@ from inboxes.realtime import presence
 from inboxes.realtime.auth import panel_user_for_scope
 from inboxes.realtime.db import in_schema
 from inboxes.routing import services as routing
-from inboxes.widget_api.context import WidgetError, visitor_for_token
+from inboxes.widget_api.context import WidgetError, visitor_for_ticket
 from messenger.realtime import COMPANY_GROUP, group, publish
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,8 @@ def _int(frame: dict[str, Any], name: str) -> int:
 
 
 class VisitorConsumer(BaseConsumer):
-    """`/ws/widget/?token=…&site=…`: one visitor (all their tabs join the contact's group)."""
+    """`/ws/widget/?ticket=…&site=…`: one visitor (all their tabs join the contact's group).
+    The ticket is a one-time stand-in for the visitor's token (`POST /widget/v1/tickets`)."""
 
     # The company was suspended or deleted: the widget treats it as a refused socket and stops.
     ended_close_code = CLOSE_FORBIDDEN
@@ -253,7 +254,7 @@ class VisitorConsumer(BaseConsumer):
         from urllib.parse import parse_qs
 
         query = parse_qs(self.scope.get("query_string", b"").decode())
-        token = (query.get("token") or [""])[0]
+        ticket = (query.get("ticket") or [""])[0]
         headers = _headers(self.scope)
         # The widget frame (on the base host) names the site it is embedded in, as its HTTP
         # requests do with the X-Widget-Site header; only trusted with the base host's Origin.
@@ -261,7 +262,7 @@ class VisitorConsumer(BaseConsumer):
         if site:
             headers["X-Widget-Site"] = site
         try:
-            ctx = await in_schema("public", visitor_for_token, token, headers)
+            ctx = await in_schema("public", visitor_for_ticket, ticket, headers)
         except WidgetError as exc:
             await self.close(CLOSE_FORBIDDEN if exc.status == 403 else CLOSE_UNAUTHORISED)
             return

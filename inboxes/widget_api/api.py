@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
@@ -25,9 +26,11 @@ from inboxes.widget_api.context import (
     VisitorContext,
     WidgetError,
     inbox_for_key,
+    token_still_valid,
     visitor_for_token,
 )
 from inboxes.widget_api.identity import visitor_identify
+from inboxes.widget_api.tickets import ticket_issue
 from inboxes.widget_api.tokens import visitor_token_make, visitor_token_read
 from messenger.geo import client_ip, geo_lookup
 from messenger.unavailable import database_unavailable_response
@@ -148,6 +151,8 @@ def session(request: HttpRequest, public_key: str, payload: SessionIn) -> dict[s
     contact = None
     if claims and claims.schema_name == company.schema_name and claims.inbox_id == inbox.pk:
         contact = Contact.objects.filter(pk=claims.contact_id).first()
+        if contact is not None and not token_still_valid(claims, contact):
+            contact = None  # that visitor's sessions were ended: this is a new visitor
     ip = client_ip(request)
     geo = geo_lookup(ip)
     if contact is None:
@@ -273,6 +278,19 @@ def identify(request: HttpRequest, payload: IdentifyIn) -> dict[str, Any]:
         "contact": contact_payload(contact),
         "conversation": visitor_conversation_payload(conversation) if conversation else None,
     }
+
+
+class TicketOut(Schema):
+    ticket: str
+    expires_in: int
+
+
+@api.post("/tickets", auth=VisitorBearer(), response={201: TicketOut})
+def ticket(request: HttpRequest):  # type: ignore[no-untyped-def]
+    """A one-time ticket that opens this visitor's socket (`/ws/widget/?ticket=`) or event
+    stream (`/widget/v1/events?ticket=`), so the token itself never travels in a URL."""
+    token = request.headers.get("Authorization", "").split(" ", 1)[-1].strip()
+    return 201, {"ticket": ticket_issue(token), "expires_in": settings.WIDGET_TICKET_SECONDS}
 
 
 @api.post("/conversations/{conversation_id}/receipts", auth=VisitorBearer())

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from inboxes.models import Contact, Inbox
 from inboxes.widget_api.blocked import blocked_origin_record
 from inboxes.widget_api.origins import domain_allowed, host_of, request_site_host
+from inboxes.widget_api.tickets import ticket_redeem
 from inboxes.widget_api.tokens import VisitorClaims, visitor_token_read
 from tenants.companies.models import Company, WidgetKeyRoute
 
@@ -72,6 +73,12 @@ def inbox_for_key(public_key: str, headers: Mapping[str, str]) -> tuple[Company,
     return company, inbox
 
 
+def token_still_valid(claims: VisitorClaims, contact: Contact) -> bool:
+    """False for a token issued before the contact's sessions were ended."""
+    ended = contact.sessions_ended_at
+    return ended is None or claims.issued_at > ended.timestamp()
+
+
 def visitor_for_claims(claims: VisitorClaims | None, headers: Mapping[str, str]) -> VisitorContext:
     if claims is None:
         raise WidgetError(401, _("Your chat session has expired; reload the page."))
@@ -81,9 +88,16 @@ def visitor_for_claims(claims: VisitorClaims | None, headers: Mapping[str, str])
     contact = Contact.objects.filter(pk=claims.contact_id).first()
     if inbox is None or contact is None:
         raise WidgetError(404, _("Unknown inbox."))
+    if not token_still_valid(claims, contact):
+        raise WidgetError(401, _("Your chat session has expired; reload the page."))
     _check_origin(inbox, headers)
     return VisitorContext(company=company, inbox=inbox, contact=contact)
 
 
 def visitor_for_token(token: str, headers: Mapping[str, str]) -> VisitorContext:
     return visitor_for_claims(visitor_token_read(token), headers)
+
+
+def visitor_for_ticket(ticket: str, headers: Mapping[str, str]) -> VisitorContext:
+    """The visitor a one-time socket/stream ticket stands for; the ticket is spent."""
+    return visitor_for_token(ticket_redeem(ticket), headers)

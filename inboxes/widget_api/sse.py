@@ -1,7 +1,10 @@
 """The visitor's event stream over Server-Sent Events, for browsers whose WebSocket is blocked.
 
-Same events as the socket. A reconnecting EventSource sends Last-Event-ID (the last message
-sequence number it saw); the stream first replays what was missed from the database."""
+Same events as the socket. It opens with a one-time ticket (`?ticket=`, see tickets.py), so the
+widget reconnects by itself with a fresh ticket and `after=` its last sequence number (an
+EventSource's own retry would reuse the spent ticket); Last-Event-ID is honoured too. The stream
+first replays what was missed from the database. It ends when the visitor's session does (their
+sessions ended, the company suspended or deleted)."""
 
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ from inboxes.conversations import selectors
 from inboxes.conversations.payloads import message_payload
 from inboxes.models import Conversation
 from inboxes.realtime.db import in_schema
-from inboxes.widget_api.context import VisitorContext, WidgetError, visitor_for_token
-from messenger.realtime import group
+from inboxes.widget_api.context import VisitorContext, WidgetError, visitor_for_ticket
+from messenger.realtime import COMPANY_GROUP, SESSION_ENDED, group
 
 KEEPALIVE_SECONDS = 15
 
@@ -53,7 +56,8 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
     if site:  # an EventSource cannot send X-Widget-Site; the widget frame names its site here
         headers["X-Widget-Site"] = site
     try:
-        ctx = await in_schema("public", visitor_for_token, request.GET.get("token", ""), headers)
+        ticket = request.GET.get("ticket", "")
+        ctx = await in_schema("public", visitor_for_ticket, ticket, headers)
     except WidgetError as exc:
         return JsonResponse({"detail": exc.message}, status=exc.status)
     schema = ctx.company.schema_name
@@ -61,8 +65,12 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
     after = _int_param(request.headers.get("Last-Event-ID")) or _int_param(request.GET.get("after"))
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    name = group("contact", ctx.contact.pk, schema_name=schema)
-    await layer.group_add(name, channel)
+    names = [
+        group("contact", ctx.contact.pk, schema_name=schema),
+        group(COMPANY_GROUP, schema_name=schema),
+    ]
+    for name in names:
+        await layer.group_add(name, channel)
 
     async def stream() -> AsyncIterator[str]:
         try:
@@ -76,11 +84,15 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
+                if message.get("event") == SESSION_ENDED:
+                    yield _frame(SESSION_ENDED, {})
+                    return
                 payload = json.loads(message["frame"]).get("payload", {})  # messenger.realtime
                 seq = payload.get("seq") if message.get("event") == "message.created" else None
                 yield _frame(message.get("event", "event"), payload, seq)
         finally:
-            await layer.group_discard(name, channel)
+            for name in names:
+                await layer.group_discard(name, channel)
 
     response = StreamingHttpResponse(stream(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

@@ -363,7 +363,9 @@ def _chat_flow(stack, key, customer_site, new_context, shot) -> None:  # type: i
     snap(shot, visitor, "closed with Escape")
     assert errors == [], errors
     # Live over the WebSocket (naming the site), never the SSE fallback.
-    assert sockets and all("/ws/widget/?token=" in u and "&site=http" in u for u in sockets)
+    # The socket opens with a one-time ticket: the visitor's token is in no URL.
+    assert sockets and all("/ws/widget/?ticket=" in u and "&site=http" in u for u in sockets)
+    assert not [u for u in [*sockets, *requested] if "token=" in u]
     assert not [u for u in requested if "/widget/v1/events" in u]
     assert all(
         url.startswith((site, stack.base_url)) or url.startswith(("blob:", "data:"))

@@ -36,11 +36,18 @@ def _run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def own_company(live_db) -> Iterator[TenantWorld]:  # type: ignore[no-untyped-def]
-    world = _make_company(f"s{uuid.uuid4().hex[:10]}")
-    yield world
-    if Company.objects.filter(pk=world.company.pk).exists():
-        Company.objects.get(pk=world.company.pk).delete(force_drop=True)
+def own_companies(live_db) -> Iterator[list[TenantWorld]]:  # type: ignore[no-untyped-def]
+    """Two companies of this test's own, deleted afterwards."""
+    worlds = [_make_company(f"s{uuid.uuid4().hex[:10]}") for _ in range(2)]
+    yield worlds
+    for world in worlds:
+        if Company.objects.filter(pk=world.company.pk).exists():
+            Company.objects.get(pk=world.company.pk).delete(force_drop=True)
+
+
+@pytest.fixture
+def own_company(own_companies: list[TenantWorld]) -> TenantWorld:
+    return own_companies[0]
 
 
 def _sockets_setup(world: TenantWorld) -> dict[str, Any]:
@@ -130,9 +137,9 @@ async def test_deleting_a_company_closes_its_open_sockets(own_company: TenantWor
 
 
 async def test_suspending_one_company_leaves_another_companys_sockets_open(
-    own_company: TenantWorld, live_db: dict[str, TenantWorld]
+    own_companies: list[TenantWorld],
 ) -> None:
-    other = live_db["umbrella"]
+    own_company, other = own_companies
     setup = await _run(_sockets_setup, other)
     bystander = visitor_socket(setup["token"])
     assert (await bystander.connect())[0]

@@ -17,6 +17,7 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from inboxes.models import Conversation
+from inboxes.widget_api.tickets import ticket_issue
 from messenger.asgi import application
 from tests.inboxes.conftest import ORIGIN, make_inbox, visitor_session
 
@@ -41,9 +42,10 @@ def _operator_cookie(world, email: str = "op@example.com") -> str:  # type: igno
 
 
 def visitor_socket(token: str, origin: str = ORIGIN) -> WebsocketCommunicator:
+    """A visitor socket opened as the widget does: with a one-time ticket for `token`."""
     return WebsocketCommunicator(
         application,
-        f"/ws/widget/?token={token}",
+        f"/ws/widget/?ticket={ticket_issue(token)}",
         headers=[(b"host", b"localhost"), (b"origin", origin.encode())],
     )
 
@@ -430,7 +432,8 @@ def test_visitor_event_stream_falls_back_to_sse(live_db):
             "method": "GET",
             "path": "/widget/v1/events",
             "query_string": (
-                f"token={setup['token']}&conversation_id={setup['conversation_id']}&after=0"
+                f"ticket={ticket_issue(setup['token'])}"
+                f"&conversation_id={setup['conversation_id']}&after=0"
             ).encode(),
             "headers": [(b"host", b"localhost"), (b"origin", ORIGIN.encode())],
             "scheme": "http",

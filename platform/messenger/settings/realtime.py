@@ -20,6 +20,9 @@ CHANNEL_LAYERS = {
     }
 }
 
+# How long a one-time ticket for a visitor's socket or event stream stays valid (seconds).
+WIDGET_TICKET_SECONDS: int = env.int("WIDGET_TICKET_SECONDS", default=30)
+
 # Threads (one database connection each) that run socket consumers' ORM work per process.
 REALTIME_DB_THREADS = env.int("REALTIME_DB_THREADS", default=6)
 

@@ -2,6 +2,8 @@
  * Real time: a WebSocket (ping every 25 s, reconnect with jittered backoff), falling back to
  * Server-Sent Events after 3 sockets in a row that never opened (a proxy that blocks them).
  * On every (re)connect `onOpen` runs: the app asks for what it missed after its last seq.
+ * Each connection asks the app for its URL first: it carries a one-time ticket, never the
+ * visitor's token, so the stream reconnects itself (an EventSource's retry would reuse it).
  */
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,8 +14,9 @@ const FAILS_BEFORE_SSE = 3;
 const PING_MS = 25000;
 
 export interface LiveOptions {
-  socketUrl: () => string;
-  sseUrl: () => string;
+  /** Resolves to the URL of a new connection; rejects with `{status}` (401/403: denied). */
+  socketUrl: () => Promise<string>;
+  sseUrl: () => Promise<string>;
   onFrame: (frame: Frame) => void;
   onOpen: () => void;
   onDenied: () => void;
@@ -58,9 +61,30 @@ export class Live {
     return true;
   }
 
-  private openSocket(): void {
+  /** The URL of the next connection, or null after handling a failure to get one. */
+  private async url(make: () => Promise<string>, retry: () => void): Promise<string | null> {
+    try {
+      const url = await make();
+      return this.running ? url : null;
+    } catch (e) {
+      if (!this.running) return null;
+      const status = (e as { status?: number }).status;
+      if (status === 401 || status === 403) this.o.onDenied();
+      else this.later(retry);
+      return null;
+    }
+  }
+
+  private later(retry: () => void): void {
+    const delay = Math.min(30000, 500 * 2 ** this.attempt++);
+    this.timer = window.setTimeout(retry, delay * (0.5 + Math.random() / 2));
+  }
+
+  private async openSocket(): Promise<void> {
     let opened = false;
-    const ws = new WebSocket(this.o.socketUrl());
+    const url = await this.url(this.o.socketUrl, () => this.openSocket());
+    if (url === null || this.ws) return;
+    const ws = new WebSocket(url);
     this.ws = ws;
     ws.addEventListener("open", () => {
       opened = true;
@@ -85,17 +109,28 @@ export class Live {
       if (event.code === 4401 || event.code === 4403) return this.o.onDenied();
       if (!opened && ++this.fails >= FAILS_BEFORE_SSE) {
         this.sse = true;
-        return this.openSse();
+        return void this.openSse();
       }
-      const delay = Math.min(30000, 500 * 2 ** this.attempt++);
-      this.timer = window.setTimeout(() => this.openSocket(), delay * (0.5 + Math.random() / 2));
+      this.later(() => this.openSocket());
     });
   }
 
-  private openSse(): void {
-    const es = new EventSource(this.o.sseUrl());
+  private async openSse(): Promise<void> {
+    const url = await this.url(this.o.sseUrl, () => this.openSse());
+    if (url === null || this.es) return;
+    const es = new EventSource(url);
     this.es = es;
-    es.addEventListener("open", () => this.o.onOpen());
+    es.addEventListener("open", () => {
+      this.attempt = 0;
+      this.o.onOpen();
+    });
+    // The ticket is spent: reconnect with a new one instead of the browser's own retry.
+    es.addEventListener("error", () => {
+      if (this.es !== es) return;
+      es.close();
+      this.es = null;
+      if (this.running) this.later(() => this.openSse());
+    });
     for (const type of SSE_EVENTS) {
       es.addEventListener(type, (event) => {
         try {

@@ -861,9 +861,14 @@ function showOffline(): void {
 
 // --- Session, real time, the page's commands ---------------------------------------------------
 
+/** A one-time ticket for the next socket or stream: the token never goes into a URL. */
+async function ticket(): Promise<string> {
+  return encodeURIComponent((await call<{ ticket: string }>("POST", "/tickets")).ticket);
+}
+
 const live = new Live({
-  socketUrl: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/widget/?token=${encodeURIComponent(auth.token)}&site=${encodeURIComponent(site)}`,
-  sseUrl: () => `/widget/v1/events?token=${encodeURIComponent(auth.token)}&site=${encodeURIComponent(site)}${conv ? `&conversation_id=${conv.id}&after=${lastSeq}` : ""}`,
+  socketUrl: async () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/widget/?ticket=${await ticket()}&site=${encodeURIComponent(site)}`,
+  sseUrl: async () => `/widget/v1/events?ticket=${await ticket()}&site=${encodeURIComponent(site)}${conv ? `&conversation_id=${conv.id}&after=${lastSeq}` : ""}`,
   onOpen: () => {
     if (conv) {
       if (!live.send({ type: "resume", conversation_id: conv.id, after: lastSeq })) catchUp();

@@ -1371,6 +1371,19 @@
   });
   el.list.addEventListener("click", onFileClick);
   el.close.addEventListener("click", () => action("close"));
+  const endSessions = $("dlg-end-sessions"); // supervisors and admins only
+  if (endSessions) {
+    endSessions.addEventListener("click", async () => {
+      const id = state.currentId;
+      if (!id || !window.confirm(T.end_sessions_confirm)) return;
+      try {
+        applyRow(await hub.api("POST", `/conversations/${id}/end-visitor-sessions`));
+        showNotice(T.sessions_ended);
+      } catch (error) {
+        showNotice(errorText(error));
+      }
+    });
+  }
   el.reopen.addEventListener("click", () => action("reopen"));
   const onVisible = () => {
     markRead();

@@ -635,15 +635,30 @@
     return true;
   }
 
-  function connect() {
-    if (!state.conversation || state.socket || state.events) return;
+  /** A one-time ticket for the next socket or event stream: the token stays out of URLs. */
+  async function ticket() {
+    return (await call("POST", "/tickets")).ticket;
+  }
+
+  async function connect() {
+    if (!state.conversation || state.socket || state.events || state.connecting) return;
     if (state.socketFails >= SOCKET_FAILS_BEFORE_SSE) {
       connectEvents();
       return;
     }
     const url = new URL(`${API}/ws/widget/`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("token", state.token);
+    state.connecting = true;
+    try {
+      url.searchParams.set("ticket", await ticket());
+    } catch (error) {
+      state.connecting = false;
+      if (error && (error.status === 401 || error.status === 403)) setStatus(T.unavailable);
+      else setTimeout(connect, reconnectDelay(false));
+      return;
+    }
+    state.connecting = false;
+    if (state.socket || state.events) return;
     let opened = false;
     const socket = new WebSocket(url);
     state.socket = socket;
@@ -744,10 +759,17 @@
     }
   }
 
-  function connectEvents() {
+  async function connectEvents() {
     const conversation = state.conversation;
     const url = new URL(`${API}/widget/v1/events`);
-    url.searchParams.set("token", state.token);
+    try {
+      url.searchParams.set("ticket", await ticket());
+    } catch (error) {
+      if (error && (error.status === 401 || error.status === 403)) setStatus(T.unavailable);
+      else setTimeout(connectEvents, BACKOFF_MAX_MS / 10);
+      return;
+    }
+    if (state.events) return;
     url.searchParams.set("conversation_id", String(conversation.id));
     url.searchParams.set("after", String(state.newestSeq));
     const events = new EventSource(url);
@@ -766,8 +788,14 @@
       setStatus("");
       resendHead();
     });
-    // EventSource reconnects by itself and sends Last-Event-ID (our last seq) on the way.
-    events.addEventListener("error", () => setStatus(T.offline));
+    // Its ticket is spent, so the browser's own retry would be refused: reconnect with a new
+    // ticket and the last seq we hold.
+    events.addEventListener("error", () => {
+      setStatus(T.offline);
+      events.close();
+      if (state.events === events) state.events = null;
+      setTimeout(connectEvents, 1000);
+    });
   }
 
   // --- start ---------------------------------------------------------------------------------
