@@ -1012,7 +1012,7 @@ def operator_specs(port: int, sessions: list[str]) -> list[SocketSpec]:
         SocketSpec(
             f"ws://{COMPANY_HOST}:{port}/ws/panel/",
             port,
-            f"http://{COMPANY_HOST}",
+            f"http://{COMPANY_HOST}:{port}",  # a browser's Origin names the port
             cookie=f"msid={key}",
             operator=True,
         )
