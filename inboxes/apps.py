@@ -1,8 +1,21 @@
-"""App config for inboxes."""
+"""App config for inboxes: a company that signs up gets its first website inbox."""
+
+from typing import Any
 
 from django.apps import AppConfig
+
+
+def _first_inbox(sender: type, company: Any, website: str = "", **kwargs: Any) -> None:
+    from inboxes.installation import first_inbox_create
+
+    first_inbox_create(company=company, website=website)
 
 
 class InboxesConfig(AppConfig):
     name = "inboxes"
     label = "inboxes"
+
+    def ready(self) -> None:
+        from tenants.companies.signals import company_signed_up
+
+        company_signed_up.connect(_first_inbox, dispatch_uid="inboxes-first-inbox")

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inboxes.models import Inbox
@@ -88,4 +89,23 @@ def inbox_update(
         if field in texts:
             setattr(inbox, field, texts[field])
     inbox.save()
+    return inbox
+
+
+@transaction.atomic
+def inbox_archive(*, inbox: Inbox) -> Inbox:
+    """Take an inbox off the web and out of the panel's list; its chats stay readable."""
+    inbox = Inbox.objects.select_for_update().get(pk=inbox.pk)
+    inbox.is_active = False
+    inbox.archived_at = timezone.now()
+    inbox.save(update_fields=["is_active", "archived_at"])
+    return inbox
+
+
+@transaction.atomic
+def inbox_restore(*, inbox: Inbox) -> Inbox:
+    """Bring an archived inbox back to the list, still disabled until an admin turns it on."""
+    inbox = Inbox.objects.select_for_update().get(pk=inbox.pk)
+    inbox.archived_at = None
+    inbox.save(update_fields=["archived_at"])
     return inbox

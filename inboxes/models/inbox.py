@@ -64,6 +64,12 @@ class Inbox(models.Model):
         max_length=500, blank=True, default="Leave a request and we will get back to you."
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Archived: gone from the panel's list and from the web (like inactive), kept with its chats.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # Install check: the first time, and the site, a page fetched this inbox's widget config
+    # from an allowed origin (the snippet works there).
+    installed_at = models.DateTimeField(null=True, blank=True)
+    installed_origin = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.contrib import messages
@@ -12,19 +11,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from inboxes.models import Inbox, RoutingRule, RoutingSettings
+from inboxes.models import RoutingRule, RoutingSettings
 from inboxes.panel.routing_forms import (
     WEEKDAYS,
     HoursExceptionForm,
-    InboxForm,
     RoutingSettingsForm,
     RuleForm,
     WeekHoursForm,
 )
 from inboxes.routing import configuration
-from inboxes.services import INBOX_CHOICE_FIELDS, INBOX_TEXT_FIELDS, inbox_update
-from inboxes.widget_api.blocked import blocked_origins
-from messenger.tenancy import base_url
 from tenants.accounts.permissions import panel_view
 from tenants.organization.models import Branch
 
@@ -162,58 +157,4 @@ def branch_hours_view(request: HttpRequest, pk: int) -> HttpResponse:
             "weekdays": WEEKDAYS,
             "section": "branches",
         },
-    )
-
-
-@panel_view(admin=True)
-def inbox_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    inbox = get_object_or_404(Inbox, pk=pk)
-    initial = {
-        "name": inbox.name,
-        "allowed_domains": "\n".join(inbox.allowed_domains),
-        "language": inbox.language,
-        "color": inbox.color,
-        "is_active": inbox.is_active,
-        **{f: getattr(inbox, f) for f in INBOX_TEXT_FIELDS + INBOX_CHOICE_FIELDS},
-    }
-    form = InboxForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            inbox_update(
-                inbox=inbox,
-                name=data["name"],
-                allowed_domains=data["allowed_domains"].replace(",", "\n").splitlines(),
-                language=data["language"],
-                color=data["color"],
-                is_active=data["is_active"],
-                **{f: data[f] for f in INBOX_TEXT_FIELDS + INBOX_CHOICE_FIELDS},
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Inbox saved."))
-            return redirect("inbox-list")
-    return render(
-        request,
-        "inboxes/inbox_edit.html",
-        {
-            "inbox": inbox,
-            "form": form,
-            "section": "inboxes",
-            "snippet": embed_snippet(request, inbox),
-            "blocked": [
-                (host, datetime.fromtimestamp(when, tz=UTC))
-                for host, when in blocked_origins(inbox_id=inbox.pk)
-            ],
-        },
-    )
-
-
-def embed_snippet(request: HttpRequest, inbox: Inbox) -> str:
-    """The copy-paste code for the site: a tiny async loader, nothing else up front."""
-    base = base_url("").rstrip("/")
-    return (
-        f'<script async src="{base}/cdn/loader.js" data-messenger-key="{inbox.public_key}"'
-        f"></script>"
     )

@@ -1,11 +1,10 @@
-"""Panel pages of the inboxes app: the "Dialogs" section and the inbox settings list."""
+"""Panel pages of the inboxes app: the "Dialogs" and "Analytics" sections."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from inboxes.models import Inbox
 from tenants.accounts.permissions import panel_view
 
 
@@ -17,10 +16,3 @@ def dialogs_view(request: HttpRequest) -> HttpResponse:
 @panel_view(supervisor=True)
 def analytics_view(request: HttpRequest) -> HttpResponse:
     return render(request, "inboxes/analytics.html", {"section": "analytics"})
-
-
-@panel_view(admin=True)
-def inbox_list_view(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "inboxes/inbox_list.html", {"inboxes": Inbox.objects.all(), "section": "inboxes"}
-    )

@@ -20,6 +20,7 @@ from inboxes.conversations.payloads import (
     message_payload,
     visitor_conversation_payload,
 )
+from inboxes.installation import install_seen
 from inboxes.models import Contact, Conversation, Inbox
 from inboxes.routing.services import availability
 from inboxes.widget_api.context import (
@@ -140,6 +141,8 @@ def _conversation(ctx: VisitorContext, conversation_id: int) -> Conversation:
 @api.get("/inboxes/{public_key}/config", auth=None)
 def config(request: HttpRequest, public_key: str) -> dict[str, Any]:
     _, inbox = inbox_for_key(public_key, request.headers)
+    # The loader asks from the customer's page: its allowed Origin is the install check.
+    install_seen(inbox=inbox, origin=request.headers.get("Origin", ""))
     return inbox_config(inbox)
 
 

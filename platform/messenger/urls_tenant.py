@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.urls import path
 
 from inboxes.conversations.files_view import attachment_file_view
+from inboxes.panel import inbox_views as inbox_pages
 from inboxes.panel import routing_views
 from inboxes.panel import views as inbox_views
 from messenger.api import api
@@ -37,8 +38,27 @@ urlpatterns = [
         org_views.invitation_revoke_view,
         name="invitation-revoke",
     ),
-    path("settings/inboxes/", inbox_views.inbox_list_view, name="inbox-list"),
-    path("settings/inboxes/<int:pk>/", routing_views.inbox_edit_view, name="inbox-edit"),
+    path("settings/inboxes/", inbox_pages.inbox_list_view, name="inbox-list"),
+    path("settings/inboxes/new/", inbox_pages.inbox_create_view, name="inbox-create"),
+    path("settings/inboxes/<int:pk>/", inbox_pages.inbox_edit_view, name="inbox-edit"),
+    path(
+        "settings/inboxes/<int:pk>/install/",
+        inbox_pages.inbox_install_status_view,
+        name="inbox-install-status",
+    ),
+    path(
+        "settings/inboxes/<int:pk>/archive/", inbox_pages.inbox_archive_view, name="inbox-archive"
+    ),
+    path(
+        "settings/inboxes/<int:pk>/secret/",
+        inbox_pages.inbox_secret_rotate_view,
+        name="inbox-secret-rotate",
+    ),
+    path(
+        "settings/inboxes/<int:pk>/instructions/",
+        inbox_pages.inbox_instructions_send_view,
+        name="inbox-instructions",
+    ),
     path("settings/routing/", routing_views.routing_view, name="routing"),
     path(
         "settings/routing/rules/<int:pk>/",

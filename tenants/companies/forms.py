@@ -45,5 +45,11 @@ class SignupForm(forms.Form):
     admin_name = forms.CharField(label=_("Your name"), max_length=120)
     email = forms.EmailField(label=_("Work email"))
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    website = forms.CharField(
+        label=_("Your website"),
+        max_length=253,
+        required=False,
+        help_text=_("Optional: the chat will be allowed on it (you can add more later)."),
+    )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)

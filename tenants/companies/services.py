@@ -19,6 +19,7 @@ from billing.services import subscription_start_trial
 from tenants.accounts.models import User
 from tenants.companies.models import Company, Domain, WidgetKeyRoute
 from tenants.companies.reserved import RESERVED_SUBDOMAINS
+from tenants.companies.signals import company_signed_up
 
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 SUBDOMAIN_MIN, SUBDOMAIN_MAX = 3, 40
@@ -88,8 +89,10 @@ def company_signup(
     password: str,
     language: str,
     timezone_name: str,
+    website: str = "",
 ) -> SignupResult:
-    """Create a company, its schema (cloned from the template), domain, admin and default branch.
+    """Create a company, its schema (cloned from the template), domain, admin and default branch,
+    and (through `company_signed_up`) its first website inbox, for `website` when given.
 
     One transaction covers the public rows and the new schema (PostgreSQL DDL is transactional),
     so a failure at any step leaves no company row, schema or domain behind.
@@ -155,6 +158,8 @@ def company_signup(
                     name=_("Main office"), region="", timezone_name=tz, is_default=True, actor=admin
                 )
             main.members.add(admin)
+            # The inboxes app makes the company's first website inbox here.
+            company_signed_up.send(Company, company=company, admin=admin, website=website)
     connection.set_schema_to_public()
     return SignupResult(company=company, admin=admin)
 

@@ -37,6 +37,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                     password=data["password"],
                     language=data["language"],
                     timezone_name=data["timezone"],
+                    website=data["website"],
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
