@@ -66,6 +66,7 @@ def test_an_admin_creates_an_inbox_and_lands_on_its_install_page(acme: TenantWor
     assert inbox.allowed_domains == ["outlet.example.org", "*.outlet.example.org"]
     page = client.get(response["Location"]).content.decode()
     assert inbox.public_key in page and "Copy the code" in page
+    assert "closing &lt;/body&gt; tag" in page  # named, not swallowed as markup
     assert inbox.identity_secret not in page.split("data-secret=")[0]  # masked until revealed
 
 
