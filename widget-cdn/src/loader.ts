@@ -8,6 +8,10 @@
  * host) only on the first click, after a scroll or after N seconds, as the inbox says. The site
  * can drive it with window.Messenger: open(), close(), identify({...}), on(event, fn) for
  * "open", "close" and "message"; calls made before the frame is ready are queued.
+ *
+ * The visitor's identity is first-party: the loader keeps the visitor token in the site's own
+ * storage and hands it to the frame when asked, so the chat survives page changes, tabs and
+ * restarts even where the browser blocks or partitions the frame's third-party storage.
  */
 import type { Identity, ToFrame, ToPage } from "./protocol";
 
@@ -39,6 +43,22 @@ const ICONS =
   const key = script && script.getAttribute("data-messenger-key");
   if (!script || !key) return;
   const BASE = new URL(script.src, location.href).origin;
+  const TOKEN_KEY = `messenger:${key}:token`;
+  const tokenRead = (): string => {
+    try {
+      return localStorage.getItem(TOKEN_KEY) || "";
+    } catch (_) {
+      return "";
+    }
+  };
+  const tokenWrite = (token: string): void => {
+    try {
+      if (token) localStorage.setItem(TOKEN_KEY, token);
+      else localStorage.removeItem(TOKEN_KEY);
+    } catch (_) {
+      /* the site's storage is off too: the frame keeps it for this page view */
+    }
+  };
   const handlers: Record<string, Handler[]> = {};
   const queue: ToFrame[] = [];
   let cfg: Config | undefined;
@@ -117,7 +137,11 @@ const ICONS =
     if (!frame || event.origin !== BASE || event.source !== frame.contentWindow) return;
     const message = event.data as ToPage;
     if (!message || typeof message !== "object") return;
-    if (message.m === "ready") {
+    if (message.m === "hello") {
+      (frame.contentWindow as Window).postMessage({ m: "token", d: tokenRead() } as ToFrame, BASE);
+    } else if (message.m === "token") {
+      if (typeof message.d === "string" && message.d.length < 4096) tokenWrite(message.d);
+    } else if (message.m === "ready") {
       ready = true;
       queue.splice(0).forEach(post);
       if (wanted) show(true);

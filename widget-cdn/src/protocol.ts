@@ -12,7 +12,8 @@ export interface Identity {
 export type ToFrame =
   | { m: "open" }
   | { m: "close" }
-  | { m: "identify"; d: Identity };
+  | { m: "identify"; d: Identity }
+  | { m: "token"; d: string }; // the visitor's token from the site's own storage ("" if none)
 
 /** A message the visitor received, as the loader's "message" event gives it to the site. */
 export interface MessageEvent_ {
@@ -27,4 +28,6 @@ export interface MessageEvent_ {
 export type ToPage =
   | { m: "ready" }
   | { m: "close" }
-  | { m: "message"; d: MessageEvent_ };
+  | { m: "message"; d: MessageEvent_ }
+  | { m: "hello" } // the frame asks for the visitor's token before it starts
+  | { m: "token"; d: string }; // keep this token in the site's storage ("" to forget it)

@@ -84,22 +84,39 @@ const pending = new Map<string, Pending>();
 const chips: Chip[] = [];
 const parentQueue: ToFrame[] = [];
 
+/** The visitor's token. Its home is the site's page: the loader keeps it in the site's own
+ * (first-party) storage and hands it over on `hello`, because browsers that block or partition
+ * third-party storage (Safari, Firefox strict, incognito) would lose this frame's on every page.
+ * This frame's storage is a fallback; memory, the last resort within a page view. */
+let pageToken = "";
 const store = {
   get(): string {
+    if (pageToken) return pageToken;
     try {
       return localStorage.getItem(TOKEN_KEY) || "";
     } catch (_) {
-      return ""; // storage blocked (third-party frame): a session per page view
+      return "";
     }
   },
   set(token: string): void {
+    pageToken = token;
+    toPage({ m: "token", d: token });
     try {
       localStorage.setItem(TOKEN_KEY, token);
     } catch (_) {
-      /* see get() */
+      /* blocked: the page keeps it */
     }
   },
 };
+let booted = false;
+
+/** Start once the page has answered with the visitor's token (an older loader never does:
+ * then after a moment, with what this frame has). */
+function boot(): void {
+  if (booted) return;
+  booted = true;
+  start();
+}
 
 function toPage(message: ToPage): void {
   if (embedded && site) window.parent.postMessage(message, site);
@@ -1000,6 +1017,9 @@ function onParent(message: ToFrame): void {
   } else if (message.m === "identify") {
     if (!sessionReady) parentQueue.push(message);
     else identify(message.d || {});
+  } else if (message.m === "token") {
+    if (typeof message.d === "string") pageToken = message.d;
+    boot();
   }
 }
 
@@ -1052,4 +1072,9 @@ document.addEventListener("click", (event) => {
 });
 document.addEventListener("visibilitychange", receipts);
 
-start();
+if (embedded && site) {
+  toPage({ m: "hello" });
+  setTimeout(boot, 1500);
+} else {
+  boot();
+}
