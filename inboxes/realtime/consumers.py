@@ -26,8 +26,10 @@ from inboxes.models import Conversation
 from inboxes.realtime import presence
 from inboxes.realtime.auth import panel_user_for_scope
 from inboxes.realtime.db import in_schema
+from inboxes.realtime.throttle import Throttle, throttle_for
 from inboxes.routing import services as routing
 from inboxes.widget_api.context import WidgetError, visitor_for_token
+from inboxes.widget_api.ratelimits import MESSAGE_LIMITED
 from messenger.realtime import group, publish
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ CLOSE_UNAUTHORISED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_SESSION_ENDED = 4001
 CLOSE_IDLE = 4008
+CLOSE_RATE_LIMITED = 4429
 
 
 def _headers(scope: dict[str, Any]) -> dict[str, str]:
@@ -107,6 +110,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
         handler = self.actions().get(kind)
         if handler is None:
             await self.send_error("unknown_type", f"Unknown frame type: {kind[:40]}")
+            return
+        if not await self.admit(kind, frame):
             return
         try:
             await handler(frame)
@@ -206,6 +211,10 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def on_ping(self) -> None:
         return None
 
+    async def admit(self, kind: str, frame: dict[str, Any]) -> bool:
+        """Whether this frame is within the socket's limits (it has answered when not)."""
+        return True
+
     async def realtime_event(self, message: dict[str, Any]) -> None:
         """Every published event arrives here, its client frame already serialised."""
         await self.send(text_data=message["frame"])
@@ -230,6 +239,8 @@ def _int(frame: dict[str, Any], name: str) -> int:
 class VisitorConsumer(BaseConsumer):
     """`/ws/widget/?token=…&site=…`: one visitor (all their tabs join the contact's group)."""
 
+    throttles: dict[str, Throttle | None]
+
     async def connect(self) -> None:
         from urllib.parse import parse_qs
 
@@ -249,11 +260,41 @@ class VisitorConsumer(BaseConsumer):
         self.schema_name = ctx.company.schema_name
         self.contact_id = ctx.contact.pk
         self.inbox_id = ctx.inbox.pk
+        self.throttles = {
+            "message.send": throttle_for("RATELIMIT_WIDGET_MESSAGE_VISITOR"),
+            "typing": throttle_for("RATELIMIT_WIDGET_TYPING_VISITOR"),
+        }
         await self.join([group("contact", self.contact_id, schema_name=self.schema_name)])
         await self.accept()
         self._arm_idle_timer()
 
     side = "visitor"
+
+    async def admit(self, kind: str, frame: dict[str, Any]) -> bool:
+        """Messages and typing signals spend the visitor's buckets. A message over the limit
+        gets an error frame saying when to retry (the widget keeps it and sends it again then);
+        a typing signal over the limit is dropped. Either kind past the strikes closes the
+        socket with 4429 after an error frame."""
+        throttle = self.throttles.get(kind)
+        if throttle is None:
+            return True
+        verdict = throttle.hit((self.schema_name, self.contact_id))
+        if verdict.allowed:
+            return True
+        if verdict.abusive or kind == "message.send":
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "detail": str(MESSAGE_LIMITED),
+                    "ref": frame.get("client_id"),
+                    "retry_after": round(verdict.retry_after, 2),
+                }
+            )
+        if verdict.abusive:
+            log.warning("socket rate limit abused", extra={"ratelimit": kind})
+            await self.close(CLOSE_RATE_LIMITED)
+        return False
 
     def _conversation(self, conversation_id: int) -> Conversation:
         return Conversation.objects.select_related("assignee").get(
