@@ -2,6 +2,7 @@
  * Real time: a WebSocket (ping every 25 s, reconnect with jittered backoff), falling back to
  * Server-Sent Events after 3 sockets in a row that never opened (a proxy that blocks them).
  * On every (re)connect `onOpen` runs: the app asks for what it missed after its last seq.
+ * A socket the server closed for going over its rate limits (4429) reconnects after a pause.
  */
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -10,6 +11,7 @@ export type Frame = { type: string; [key: string]: any };
 const SSE_EVENTS = ["message.created", "message.receipts", "typing", "conversation.updated"];
 const FAILS_BEFORE_SSE = 3;
 const PING_MS = 25000;
+const LIMITED_PAUSE_MS = 10000;
 
 export interface LiveOptions {
   socketUrl: () => string;
@@ -87,7 +89,7 @@ export class Live {
         this.sse = true;
         return this.openSse();
       }
-      const delay = Math.min(30000, 500 * 2 ** this.attempt++);
+      const delay = event.code === 4429 ? LIMITED_PAUSE_MS : Math.min(30000, 500 * 2 ** this.attempt++);
       this.timer = window.setTimeout(() => this.openSocket(), delay * (0.5 + Math.random() / 2));
     });
   }

@@ -35,6 +35,8 @@ interface Pending {
   tries: number;
   timer: number;
   previews: string[];
+  /** Waiting out a rate limit: reconnects leave it to its timer. */
+  held: boolean;
 }
 
 const root = document.getElementById("chat") as HTMLElement;
@@ -79,6 +81,7 @@ let typingSentAt = 0;
 let typingStop = 0;
 let typingHide = 0;
 let convStarting: Promise<Conversation> | null = null;
+let paceAt = 0; // when the last message held back by a rate limit goes out
 const bySeq = new Map<number, HTMLLIElement>();
 const pending = new Map<string, Pending>();
 const chips: Chip[] = [];
@@ -559,16 +562,47 @@ async function ensureConversation(): Promise<Conversation> {
   return convStarting;
 }
 
-function pendingState(p: Pending, state: "sending" | "retrying" | "failed", reason = ""): void {
+/** An error's text for the visitor; rate limits in the widget's own language. */
+function errorText(error: unknown): string {
+  return error instanceof ApiError && error.status === 429 ? t.limited : detailText(error);
+}
+
+function pendingState(p: Pending, state: "sending" | "retrying" | "held" | "failed", reason = ""): void {
   const meta = p.el.querySelector(".meta") as HTMLElement;
   meta.textContent = "";
   p.el.classList.toggle("failed", state === "failed");
   if (state === "failed") {
     append(meta, h("span", { class: "fail" }, reason ? `${t.not_sent}: ${reason}` : t.not_sent), " ",
-      h("button", { type: "button", class: "link", onclick: () => dispatch(p) }, t.retry));
+      h("button", { type: "button", class: "link", onclick: () => deliver(p) }, t.retry));
   } else {
-    append(meta, icon("clock", "pend"), h("span", { class: state === "retrying" ? "fail" : "sr" }, state === "retrying" ? t.retrying : t.sending));
+    append(meta, icon("clock", "pend"), h("span", { class: state === "sending" ? "sr" : "fail" }, state === "held" ? t.held : state === "retrying" ? t.retrying : t.sending));
   }
+}
+
+/** Over a rate limit: keep the message and send it again when the server says it may, one
+ * after another (held messages are spaced out, in order, so they don't all come back at once). */
+function hold(p: Pending, seconds: number): void {
+  clearTimeout(p.timer);
+  const now = Date.now();
+  paceAt = Math.max(now, paceAt) + Math.max(1, seconds || 0) * 1000;
+  p.held = true;
+  pendingState(p, "held");
+  p.timer = window.setTimeout(() => {
+    p.held = false;
+    deliver(p, true);
+  }, paceAt - now);
+}
+
+/** Into its conversation (started first when there is none); `inTurn`: its held turn came. */
+async function deliver(p: Pending, inTurn = false): Promise<void> {
+  try {
+    if (!p.convId) p.convId = (await ensureConversation()).id;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 429) return hold(p, e.retryAfter);
+    return pendingState(p, "failed", detailText(e));
+  }
+  if (!inTurn && paceAt > Date.now()) return hold(p, 0); // behind the ones held, in order
+  dispatch(p);
 }
 
 function dispatch(p: Pending): void {
@@ -589,6 +623,7 @@ async function httpSend(p: Pending): Promise<void> {
   } catch (e) {
     if (!pending.has(p.clientId)) return; // it arrived over the socket meanwhile
     const status = e instanceof ApiError ? e.status : 0;
+    if (status === 429) return hold(p, (e as ApiError).retryAfter);
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       pendingState(p, "failed", detailText(e));
       return;
@@ -617,7 +652,7 @@ async function send(): Promise<void> {
   log.appendChild(li);
   regroup();
   toBottom();
-  const p: Pending = { clientId: uuid(), body, ids: [], convId: 0, el: li, tries: 0, timer: 0, previews: uploads.map((c) => c.preview).filter(Boolean) };
+  const p: Pending = { clientId: uuid(), body, ids: [], convId: 0, el: li, tries: 0, timer: 0, previews: uploads.map((c) => c.preview).filter(Boolean), held: false };
   pending.set(p.clientId, p);
   pendingState(p, "sending");
   try {
@@ -628,12 +663,11 @@ async function send(): Promise<void> {
       li.remove();
       return;
     }
-    p.convId = (await ensureConversation()).id;
   } catch (e) {
     pendingState(p, "failed", detailText(e));
     return;
   }
-  dispatch(p);
+  deliver(p);
 }
 
 // --- Attachments -------------------------------------------------------------------------------
@@ -848,7 +882,7 @@ function showOffline(): void {
         shown = true;
       }
       if (!shown) {
-        formError.textContent = detailText(e) || t.error;
+        formError.textContent = errorText(e) || t.error;
         formError.hidden = false;
       }
       submit.disabled = false;
@@ -868,7 +902,7 @@ const live = new Live({
     if (conv) {
       if (!live.send({ type: "resume", conversation_id: conv.id, after: lastSeq })) catchUp();
     }
-    for (const p of pending.values()) if (p.convId && !p.el.classList.contains("failed")) dispatch(p);
+    for (const p of pending.values()) if (p.convId && !p.held && !p.el.classList.contains("failed")) dispatch(p);
   },
   onFrame,
   onDenied: () => auth.onExpired(),
@@ -902,7 +936,8 @@ function onFrame(frame: Frame): void {
       break;
     case "error": {
       const p = frame.ref ? pending.get(String(frame.ref)) : undefined;
-      if (p && frame.code === "invalid") pendingState(p, "failed", typeof frame.detail === "string" ? frame.detail : detailText(new ApiError(422, frame.detail)));
+      if (p && frame.code === "rate_limited") hold(p, Number(frame.retry_after));
+      else if (p && frame.code === "invalid") pendingState(p, "failed", typeof frame.detail === "string" ? frame.detail : detailText(new ApiError(422, frame.detail)));
       else if (p) httpSend(p);
       break;
     }
@@ -925,7 +960,7 @@ async function start(): Promise<void> {
   try {
     session = await call<Session>("POST", `/inboxes/${encodeURIComponent(KEY)}/sessions`, { token: store.get() || undefined, page_url: pageUrl });
   } catch (e) {
-    return showError(detailText(e));
+    return showError(errorText(e));
   }
   auth.token = session.token;
   store.set(session.token);
