@@ -72,9 +72,11 @@ class Throttle:
         self.buckets: dict[Hashable, _Bucket] = {}
         self.pruned_at = time.monotonic()
 
-    def hit(self, key: Hashable) -> Verdict:
-        """Spend a token of `key`'s bucket, or say how long to wait for one."""
-        now = time.monotonic()
+    def hit(self, key: Hashable, now: float | None = None) -> Verdict:
+        """Spend a token of `key`'s bucket, or say how long to wait for one (`now`: a
+        time.monotonic() reading, taken here when not given)."""
+        if now is None:
+            now = time.monotonic()
         bucket = self.buckets.get(key)
         if bucket is None:
             if now - self.pruned_at > PRUNE_EVERY_SECONDS:
