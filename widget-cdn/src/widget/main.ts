@@ -719,7 +719,7 @@ async function upload(chip: Chip): Promise<void> {
     const index = chips.indexOf(chip);
     if (index >= 0) chips.splice(index, 1);
     chip.el.remove();
-    showComposerError(detailText(e) || t.upload_failed);
+    showComposerError(errorText(e) || t.upload_failed);
   }
 }
 
