@@ -11,6 +11,7 @@ import asyncio
 import collections
 import json
 import logging
+import math
 import time
 import uuid
 from typing import Any
@@ -288,7 +289,8 @@ class VisitorConsumer(BaseConsumer):
                     "code": "rate_limited",
                     "detail": str(MESSAGE_LIMITED),
                     "ref": frame.get("client_id"),
-                    "retry_after": round(verdict.retry_after, 2),
+                    # rounded up: a client waiting exactly this long finds a token
+                    "retry_after": math.ceil(verdict.retry_after * 100) / 100,
                 }
             )
         if verdict.abusive:

@@ -81,7 +81,8 @@ let typingSentAt = 0;
 let typingStop = 0;
 let typingHide = 0;
 let convStarting: Promise<Conversation> | null = null;
-let paceAt = 0; // when the last message held back by a rate limit goes out
+const held: Pending[] = []; // refused by a rate limit, in the order typed
+let heldGap = 1000;
 const bySeq = new Map<number, HTMLLIElement>();
 const pending = new Map<string, Pending>();
 const chips: Chip[] = [];
@@ -305,6 +306,7 @@ function addMessages(list: Message[], live: boolean): void {
     if (waiting) {
       clearTimeout(waiting.timer);
       pending.delete(waiting.clientId);
+      unhold(waiting);
       waiting.el.remove();
       waiting.previews.forEach((url) => URL.revokeObjectURL(url));
       mineAdded = true;
@@ -350,6 +352,7 @@ function resetLog(all = false): void {
   if (!all) return;
   for (const p of pending.values()) clearTimeout(p.timer);
   pending.clear();
+  held.length = 0;
   log.textContent = "";
 }
 
@@ -568,6 +571,7 @@ function errorText(error: unknown): string {
 }
 
 function pendingState(p: Pending, state: "sending" | "retrying" | "held" | "failed", reason = ""): void {
+  if (state === "failed") unhold(p);
   const meta = p.el.querySelector(".meta") as HTMLElement;
   meta.textContent = "";
   p.el.classList.toggle("failed", state === "failed");
@@ -579,18 +583,32 @@ function pendingState(p: Pending, state: "sending" | "retrying" | "held" | "fail
   }
 }
 
-/** Over a rate limit: keep the message and send it again when the server says it may, one
- * after another (held messages are spaced out, in order, so they don't all come back at once). */
+/** Over a rate limit: keep the message and send it again when the server says it may. Held
+ * messages go one at a time, in the order typed: the next after the one before is sent. */
 function hold(p: Pending, seconds: number): void {
   clearTimeout(p.timer);
-  const now = Date.now();
-  paceAt = Math.max(now, paceAt) + Math.max(1, seconds || 0) * 1000;
   p.held = true;
   pendingState(p, "held");
+  if (held.indexOf(p) < 0) held.push(p);
+  if (held[0] === p) {
+    heldGap = Math.max(1, seconds || 0) * 1000;
+    release(p);
+  }
+}
+
+function release(p: Pending): void {
   p.timer = window.setTimeout(() => {
     p.held = false;
     deliver(p, true);
-  }, paceAt - now);
+  }, heldGap);
+}
+
+/** `p` was sent or has failed: the next held message gets its turn. */
+function unhold(p: Pending): void {
+  const index = held.indexOf(p);
+  if (index < 0) return;
+  held.splice(index, 1);
+  if (!index && held.length) release(held[0]);
 }
 
 /** Into its conversation (started first when there is none); `inTurn`: its held turn came. */
@@ -601,7 +619,7 @@ async function deliver(p: Pending, inTurn = false): Promise<void> {
     if (e instanceof ApiError && e.status === 429) return hold(p, e.retryAfter);
     return pendingState(p, "failed", detailText(e));
   }
-  if (!inTurn && paceAt > Date.now()) return hold(p, 0); // behind the ones held, in order
+  if (!inTurn && held.length && held[0] !== p) return hold(p, 0); // behind the held ones
   dispatch(p);
 }
 
