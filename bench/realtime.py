@@ -387,6 +387,10 @@ def environment_prepare(redis_db: int | None) -> dict[str, Any]:
             "REDIS_URL": redis_url,
             "CACHE_KEY_PREFIX": f"bench-{BENCH_DB}",
             "PYTHONPATH": os.pathsep.join(SOURCE_ROOTS),
+            # The generator stands where the load balancer does: each visitor it makes over
+            # HTTP names an address of its own in X-Forwarded-For (http_visitors), so the
+            # widget's per-address limits see many visitors, not one address making them all.
+            "TRUSTED_PROXIES": "127.0.0.1/32",
         }
     )
     os.environ.pop("CHANNEL_LAYER_URL", None)
@@ -605,7 +609,8 @@ def http_visitors(port: int, public_key: str, count: int) -> list[list[Any]]:
     with httpx.Client(
         base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30, trust_env=False
     ) as http:
-        for _ in range(count):
+        for n in range(count):
+            http.headers["X-Forwarded-For"] = f"198.18.{n // 250}.{n % 250 + 1}"  # RFC 2544
             answer = http.post(f"/widget/v1/inboxes/{public_key}/sessions", json={"page_url": ""})
             answer.raise_for_status()
             token = answer.json()["token"]

@@ -11,6 +11,7 @@ import asyncio
 import collections
 import json
 import logging
+import math
 import time
 import uuid
 from typing import Any
@@ -26,8 +27,10 @@ from inboxes.models import Conversation
 from inboxes.realtime import presence
 from inboxes.realtime.auth import panel_user_for_scope
 from inboxes.realtime.db import in_schema
+from inboxes.realtime.throttle import Throttle, throttle_for
 from inboxes.routing import services as routing
 from inboxes.widget_api.context import WidgetError, visitor_for_ticket
+from inboxes.widget_api.ratelimits import MESSAGE_LIMITED
 from messenger.realtime import COMPANY_GROUP, group, publish
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ CLOSE_UNAUTHORISED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_SESSION_ENDED = 4001
 CLOSE_IDLE = 4008
+CLOSE_RATE_LIMITED = 4429
 
 
 def _headers(scope: dict[str, Any]) -> dict[str, str]:
@@ -116,6 +120,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
         handler = self.actions().get(kind)
         if handler is None:
             await self.send_error("unknown_type", f"Unknown frame type: {kind[:40]}")
+            return
+        if not await self.admit(kind, frame):
             return
         try:
             await handler(frame)
@@ -215,6 +221,10 @@ class BaseConsumer(AsyncWebsocketConsumer):
     async def on_ping(self) -> None:
         return None
 
+    async def admit(self, kind: str, frame: dict[str, Any]) -> bool:
+        """Whether this frame is within the socket's limits (it has answered when not)."""
+        return True
+
     async def realtime_event(self, message: dict[str, Any]) -> None:
         """Every published event arrives here, its client frame already serialised."""
         if message["event"] == events.SESSION_ENDED:
@@ -250,6 +260,8 @@ class VisitorConsumer(BaseConsumer):
     # The company was suspended or deleted: the widget treats it as a refused socket and stops.
     ended_close_code = CLOSE_FORBIDDEN
 
+    throttles: dict[str, Throttle | None]
+
     async def connect(self) -> None:
         from urllib.parse import parse_qs
 
@@ -269,11 +281,42 @@ class VisitorConsumer(BaseConsumer):
         self.schema_name = ctx.company.schema_name
         self.contact_id = ctx.contact.pk
         self.inbox_id = ctx.inbox.pk
+        self.throttles = {
+            "message.send": throttle_for("RATELIMIT_WIDGET_MESSAGE_VISITOR"),
+            "typing": throttle_for("RATELIMIT_WIDGET_TYPING_VISITOR"),
+        }
         await self.join([group("contact", self.contact_id, schema_name=self.schema_name)])
         await self.accept()
         self._arm_idle_timer()
 
     side = "visitor"
+
+    async def admit(self, kind: str, frame: dict[str, Any]) -> bool:
+        """Messages and typing signals spend the visitor's buckets. A message over the limit
+        gets an error frame saying when to retry (the widget keeps it and sends it again then);
+        a typing signal over the limit is dropped. Either kind past the strikes closes the
+        socket with 4429 after an error frame."""
+        throttle = self.throttles.get(kind)
+        if throttle is None:
+            return True
+        verdict = throttle.hit((self.schema_name, self.contact_id))
+        if verdict.allowed:
+            return True
+        if verdict.abusive or kind == "message.send":
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "detail": str(MESSAGE_LIMITED),
+                    "ref": frame.get("client_id"),
+                    # rounded up: a client waiting exactly this long finds a token
+                    "retry_after": math.ceil(verdict.retry_after * 100) / 100,
+                }
+            )
+        if verdict.abusive:
+            log.warning("socket rate limit abused", extra={"ratelimit": kind})
+            await self.close(CLOSE_RATE_LIMITED)
+        return False
 
     def _conversation(self, conversation_id: int) -> Conversation:
         return Conversation.objects.select_related("assignee").get(

@@ -23,6 +23,7 @@ from inboxes.conversations.payloads import (
 from inboxes.installation import install_seen
 from inboxes.models import Contact, Conversation, Inbox
 from inboxes.routing.services import availability
+from inboxes.widget_api import ratelimits
 from inboxes.widget_api.context import (
     VisitorContext,
     WidgetError,
@@ -31,6 +32,7 @@ from inboxes.widget_api.context import (
     visitor_for_token,
 )
 from inboxes.widget_api.identity import visitor_identify
+from inboxes.widget_api.ratelimits import RateLimited
 from inboxes.widget_api.tickets import ticket_issue
 from inboxes.widget_api.tokens import visitor_token_make, visitor_token_read
 from messenger.geo import client_ip, geo_lookup
@@ -53,7 +55,10 @@ def database_unavailable(request: HttpRequest, exc: Exception):  # type: ignore[
 
 @api.exception_handler(WidgetError)
 def widget_error(request: HttpRequest, exc: WidgetError):  # type: ignore[no-untyped-def]
-    return api.create_response(request, {"detail": exc.message}, status=exc.status)
+    response = api.create_response(request, {"detail": exc.message}, status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -159,6 +164,7 @@ def session(request: HttpRequest, public_key: str, payload: SessionIn) -> dict[s
     ip = client_ip(request)
     geo = geo_lookup(ip)
     if contact is None:
+        ratelimits.session_admit(request)
         contact = services.contact_create(
             page_url=payload.page_url,
             ip=ip,
@@ -191,6 +197,7 @@ def contact_update(request: HttpRequest, payload: ContactIn) -> dict[str, Any]:
 @api.post("/conversations", auth=VisitorBearer())
 def conversation_start(request: HttpRequest) -> dict[str, Any]:
     ctx = _visitor(request)
+    ratelimits.conversation_admit(request, inbox=ctx.inbox, contact=ctx.contact)
     conversation, _created = services.conversation_start(inbox=ctx.inbox, contact=ctx.contact)
     return visitor_conversation_payload(conversation)
 
@@ -224,7 +231,9 @@ def message_list(
     response={200: dict, 201: dict},
 )
 def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn):  # type: ignore[no-untyped-def]
-    conversation = _conversation(_visitor(request), conversation_id)
+    ctx = _visitor(request)
+    conversation = _conversation(ctx, conversation_id)
+    ratelimits.message_admit(request, contact=ctx.contact)
     message, created = services.message_create(
         conversation=conversation,
         sender_type="visitor",
@@ -309,6 +318,7 @@ def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) ->
 def offline_request(request: HttpRequest, payload: RequestIn):  # type: ignore[no-untyped-def]
     """Leave a request when nobody can chat (the offline form)."""
     ctx = _visitor(request)
+    ratelimits.request_admit(request, contact=ctx.contact)
     conversation = services.offline_request_create(
         inbox=ctx.inbox,
         contact=ctx.contact,
@@ -322,6 +332,8 @@ def offline_request(request: HttpRequest, payload: RequestIn):  # type: ignore[n
 
 @api.post("/conversations/{conversation_id}/typing", auth=VisitorBearer())
 def typing(request: HttpRequest, conversation_id: int, payload: TypingIn) -> dict[str, bool]:
-    conversation = _conversation(_visitor(request), conversation_id)
+    ctx = _visitor(request)
+    conversation = _conversation(ctx, conversation_id)
+    ratelimits.typing_admit(request, contact=ctx.contact)
     services.typing_signal(conversation=conversation, side="visitor", is_typing=payload.is_typing)
     return {"ok": True}

@@ -44,20 +44,15 @@ const ICONS =
   if (!script || !key) return;
   const BASE = new URL(script.src, location.href).origin;
   const TOKEN_KEY = `messenger:${key}:token`;
-  const tokenRead = (): string => {
+  /** The visitor token in the site's own storage: read it, or write `value` ("" forgets). */
+  const token = (value?: string): string => {
     try {
-      return localStorage.getItem(TOKEN_KEY) || "";
-    } catch (_) {
-      return "";
-    }
-  };
-  const tokenWrite = (token: string): void => {
-    try {
-      if (token) localStorage.setItem(TOKEN_KEY, token);
-      else localStorage.removeItem(TOKEN_KEY);
+      if (value === undefined) return localStorage.getItem(TOKEN_KEY) || "";
+      localStorage.setItem(TOKEN_KEY, value);
     } catch (_) {
       /* the site's storage is off too: the frame keeps it for this page view */
     }
+    return "";
   };
   const handlers: Record<string, Handler[]> = {};
   const queue: ToFrame[] = [];
@@ -138,9 +133,9 @@ const ICONS =
     const message = event.data as ToPage;
     if (!message || typeof message !== "object") return;
     if (message.m === "hello") {
-      (frame.contentWindow as Window).postMessage({ m: "token", d: tokenRead() } as ToFrame, BASE);
+      (frame.contentWindow as Window).postMessage({ m: "token", d: token() } as ToFrame, BASE);
     } else if (message.m === "token") {
-      if (typeof message.d === "string" && message.d.length < 4096) tokenWrite(message.d);
+      if (typeof message.d === "string") token(message.d);
     } else if (message.m === "ready") {
       ready = true;
       queue.splice(0).forEach(post);

@@ -165,6 +165,33 @@ RATELIMIT_LOGIN_ACCOUNT: str = env.str("RATELIMIT_LOGIN_ACCOUNT", default="10/15
 RATELIMIT_SIGNUP_IP: str = env.str("RATELIMIT_SIGNUP_IP", default="10/h")
 RATELIMIT_INVITE_USER: str = env.str("RATELIMIT_INVITE_USER", default="30/h")
 
+# Rate limits of the chat widget (inboxes/widget_api/ratelimits.py over HTTP, counted in the
+# default cache; inboxes/realtime/throttle.py on visitor sockets, token buckets in the server
+# process). Per client IP and per company they count new visitors, new conversations and offline
+# requests; per visitor, also messages and typing signals. On a socket a rate is a bucket:
+# "10/10s" holds 10 frames and refills one a second. Defaults leave room for an office or a
+# mobile carrier sharing one address, and for a person typing a message a second.
+RATELIMIT_WIDGET_SESSION_IP: str = env.str("RATELIMIT_WIDGET_SESSION_IP", default="60/m")
+RATELIMIT_WIDGET_SESSION_COMPANY: str = env.str(
+    "RATELIMIT_WIDGET_SESSION_COMPANY", default="3000/m"
+)
+RATELIMIT_WIDGET_CONVERSATION_VISITOR: str = env.str(
+    "RATELIMIT_WIDGET_CONVERSATION_VISITOR", default="10/h"
+)
+RATELIMIT_WIDGET_CONVERSATION_IP: str = env.str(
+    "RATELIMIT_WIDGET_CONVERSATION_IP", default="30/10m"
+)
+RATELIMIT_WIDGET_CONVERSATION_COMPANY: str = env.str(
+    "RATELIMIT_WIDGET_CONVERSATION_COMPANY", default="300/m"
+)
+RATELIMIT_WIDGET_REQUEST_VISITOR: str = env.str("RATELIMIT_WIDGET_REQUEST_VISITOR", default="5/h")
+RATELIMIT_WIDGET_REQUEST_IP: str = env.str("RATELIMIT_WIDGET_REQUEST_IP", default="20/h")
+RATELIMIT_WIDGET_REQUEST_COMPANY: str = env.str("RATELIMIT_WIDGET_REQUEST_COMPANY", default="600/h")
+RATELIMIT_WIDGET_MESSAGE_VISITOR: str = env.str(
+    "RATELIMIT_WIDGET_MESSAGE_VISITOR", default="10/10s"
+)
+RATELIMIT_WIDGET_TYPING_VISITOR: str = env.str("RATELIMIT_WIDGET_TYPING_VISITOR", default="10/10s")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -3,7 +3,8 @@
  * origin is the Messenger host) and, once there is a session, the visitor token. */
 
 export class ApiError extends Error {
-  constructor(public status: number, public detail: unknown) {
+  /** `retryAfter`: seconds to wait, from a 429's Retry-After header (0 when absent). */
+  constructor(public status: number, public detail: unknown, public retryAfter = 0) {
     super(typeof detail === "string" ? detail : `HTTP ${status}`);
   }
 }
@@ -29,7 +30,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     if (response.status === 401 && auth.token) auth.onExpired();
-    throw new ApiError(response.status, data && data.detail);
+    throw new ApiError(response.status, data && data.detail, Number(response.headers.get("Retry-After")) || 0);
   }
   return data as T;
 }

@@ -4,6 +4,7 @@
  * On every (re)connect `onOpen` runs: the app asks for what it missed after its last seq.
  * Each connection asks the app for its URL first: it carries a one-time ticket, never the
  * visitor's token, so the stream reconnects itself (an EventSource's retry would reuse it).
+ * A socket the server closed for going over its rate limits (4429) reconnects after a pause.
  */
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,6 +13,7 @@ export type Frame = { type: string; [key: string]: any };
 const SSE_EVENTS = ["message.created", "message.receipts", "typing", "conversation.updated"];
 const FAILS_BEFORE_SSE = 3;
 const PING_MS = 25000;
+const LIMITED_PAUSE_MS = 10000;
 
 export interface LiveOptions {
   /** Resolves to the URL of a new connection; rejects with `{status}` (401/403: denied). */
@@ -75,8 +77,9 @@ export class Live {
     }
   }
 
-  private later(retry: () => void): void {
-    const delay = Math.min(30000, 500 * 2 ** this.attempt++);
+  /** Try again after a jittered backoff, or after `pause` ms when the server asked for one. */
+  private later(retry: () => void, pause = 0): void {
+    const delay = pause || Math.min(30000, 500 * 2 ** this.attempt++);
     this.timer = window.setTimeout(retry, delay * (0.5 + Math.random() / 2));
   }
 
@@ -111,7 +114,7 @@ export class Live {
         this.sse = true;
         return void this.openSse();
       }
-      this.later(() => this.openSocket());
+      this.later(() => this.openSocket(), event.code === 4429 ? LIMITED_PAUSE_MS : 0);
     });
   }
 

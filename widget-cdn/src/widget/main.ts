@@ -35,6 +35,8 @@ interface Pending {
   tries: number;
   timer: number;
   previews: string[];
+  /** Waiting out a rate limit: reconnects leave it to its timer. */
+  held: boolean;
 }
 
 const root = document.getElementById("chat") as HTMLElement;
@@ -79,6 +81,8 @@ let typingSentAt = 0;
 let typingStop = 0;
 let typingHide = 0;
 let convStarting: Promise<Conversation> | null = null;
+const held: Pending[] = []; // refused by a rate limit, in the order typed
+let heldGap = 1000;
 const bySeq = new Map<number, HTMLLIElement>();
 const pending = new Map<string, Pending>();
 const chips: Chip[] = [];
@@ -319,6 +323,7 @@ function addMessages(list: Message[], live: boolean): void {
     if (waiting) {
       clearTimeout(waiting.timer);
       pending.delete(waiting.clientId);
+      unhold(waiting);
       waiting.el.remove();
       waiting.previews.forEach((url) => URL.revokeObjectURL(url));
       mineAdded = true;
@@ -364,6 +369,7 @@ function resetLog(all = false): void {
   if (!all) return;
   for (const p of pending.values()) clearTimeout(p.timer);
   pending.clear();
+  held.length = 0;
   log.textContent = "";
 }
 
@@ -576,16 +582,62 @@ async function ensureConversation(): Promise<Conversation> {
   return convStarting;
 }
 
-function pendingState(p: Pending, state: "sending" | "retrying" | "failed", reason = ""): void {
+/** An error's text for the visitor; rate limits in the widget's own language. */
+function errorText(error: unknown): string {
+  return error instanceof ApiError && error.status === 429 ? t.limited : detailText(error);
+}
+
+function pendingState(p: Pending, state: "sending" | "retrying" | "held" | "failed", reason = ""): void {
+  if (state === "failed") unhold(p);
   const meta = p.el.querySelector(".meta") as HTMLElement;
   meta.textContent = "";
   p.el.classList.toggle("failed", state === "failed");
   if (state === "failed") {
     append(meta, h("span", { class: "fail" }, reason ? `${t.not_sent}: ${reason}` : t.not_sent), " ",
-      h("button", { type: "button", class: "link", onclick: () => dispatch(p) }, t.retry));
+      h("button", { type: "button", class: "link", onclick: () => deliver(p) }, t.retry));
   } else {
-    append(meta, icon("clock", "pend"), h("span", { class: state === "retrying" ? "fail" : "sr" }, state === "retrying" ? t.retrying : t.sending));
+    append(meta, icon("clock", "pend"), h("span", { class: state === "sending" ? "sr" : "fail" }, state === "held" ? t.held : state === "retrying" ? t.retrying : t.sending));
   }
+}
+
+/** Over a rate limit: keep the message and send it again when the server says it may. Held
+ * messages go one at a time, in the order typed: the next after the one before is sent. */
+function hold(p: Pending, seconds: number): void {
+  clearTimeout(p.timer);
+  p.held = true;
+  pendingState(p, "held");
+  if (held.indexOf(p) < 0) held.push(p);
+  if (held[0] === p) {
+    heldGap = Math.max(1, seconds || 0) * 1000;
+    release(p);
+  }
+}
+
+function release(p: Pending): void {
+  p.timer = window.setTimeout(() => {
+    p.held = false;
+    deliver(p, true);
+  }, heldGap);
+}
+
+/** `p` was sent or has failed: the next held message gets its turn. */
+function unhold(p: Pending): void {
+  const index = held.indexOf(p);
+  if (index < 0) return;
+  held.splice(index, 1);
+  if (!index && held.length) release(held[0]);
+}
+
+/** Into its conversation (started first when there is none); `inTurn`: its held turn came. */
+async function deliver(p: Pending, inTurn = false): Promise<void> {
+  try {
+    if (!p.convId) p.convId = (await ensureConversation()).id;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 429) return hold(p, e.retryAfter);
+    return pendingState(p, "failed", detailText(e));
+  }
+  if (!inTurn && held.length && held[0] !== p) return hold(p, 0); // behind the held ones
+  dispatch(p);
 }
 
 function dispatch(p: Pending): void {
@@ -606,6 +658,7 @@ async function httpSend(p: Pending): Promise<void> {
   } catch (e) {
     if (!pending.has(p.clientId)) return; // it arrived over the socket meanwhile
     const status = e instanceof ApiError ? e.status : 0;
+    if (status === 429) return hold(p, (e as ApiError).retryAfter);
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       pendingState(p, "failed", detailText(e));
       return;
@@ -634,7 +687,7 @@ async function send(): Promise<void> {
   log.appendChild(li);
   regroup();
   toBottom();
-  const p: Pending = { clientId: uuid(), body, ids: [], convId: 0, el: li, tries: 0, timer: 0, previews: uploads.map((c) => c.preview).filter(Boolean) };
+  const p: Pending = { clientId: uuid(), body, ids: [], convId: 0, el: li, tries: 0, timer: 0, previews: uploads.map((c) => c.preview).filter(Boolean), held: false };
   pending.set(p.clientId, p);
   pendingState(p, "sending");
   try {
@@ -645,12 +698,11 @@ async function send(): Promise<void> {
       li.remove();
       return;
     }
-    p.convId = (await ensureConversation()).id;
   } catch (e) {
     pendingState(p, "failed", detailText(e));
     return;
   }
-  dispatch(p);
+  deliver(p);
 }
 
 // --- Attachments -------------------------------------------------------------------------------
@@ -702,7 +754,7 @@ async function upload(chip: Chip): Promise<void> {
     const index = chips.indexOf(chip);
     if (index >= 0) chips.splice(index, 1);
     chip.el.remove();
-    showComposerError(detailText(e) || t.upload_failed);
+    showComposerError(errorText(e) || t.upload_failed);
   }
 }
 
@@ -865,7 +917,7 @@ function showOffline(): void {
         shown = true;
       }
       if (!shown) {
-        formError.textContent = detailText(e) || t.error;
+        formError.textContent = errorText(e) || t.error;
         formError.hidden = false;
       }
       submit.disabled = false;
@@ -890,7 +942,7 @@ const live = new Live({
     if (conv) {
       if (!live.send({ type: "resume", conversation_id: conv.id, after: lastSeq })) catchUp();
     }
-    for (const p of pending.values()) if (p.convId && !p.el.classList.contains("failed")) dispatch(p);
+    for (const p of pending.values()) if (p.convId && !p.held && !p.el.classList.contains("failed")) dispatch(p);
   },
   onFrame,
   onDenied: () => auth.onExpired(),
@@ -924,7 +976,8 @@ function onFrame(frame: Frame): void {
       break;
     case "error": {
       const p = frame.ref ? pending.get(String(frame.ref)) : undefined;
-      if (p && frame.code === "invalid") pendingState(p, "failed", typeof frame.detail === "string" ? frame.detail : detailText(new ApiError(422, frame.detail)));
+      if (p && frame.code === "rate_limited") hold(p, Number(frame.retry_after));
+      else if (p && frame.code === "invalid") pendingState(p, "failed", typeof frame.detail === "string" ? frame.detail : detailText(new ApiError(422, frame.detail)));
       else if (p) httpSend(p);
       break;
     }
@@ -947,7 +1000,7 @@ async function start(): Promise<void> {
   try {
     session = await call<Session>("POST", `/inboxes/${encodeURIComponent(KEY)}/sessions`, { token: store.get() || undefined, page_url: pageUrl });
   } catch (e) {
-    return showError(detailText(e));
+    return showError(errorText(e));
   }
   auth.token = session.token;
   store.set(session.token);
