@@ -1,7 +1,8 @@
 """The visitor's event stream over Server-Sent Events, for browsers whose WebSocket is blocked.
 
 Same events as the socket. A reconnecting EventSource sends Last-Event-ID (the last message
-sequence number it saw); the stream first replays what was missed from the database."""
+sequence number it saw); the stream first replays what was missed from the database. When the
+channel layer says events were lost (a Redis outage), the stream ends so that this happens."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from inboxes.conversations.payloads import message_payload
 from inboxes.models import Conversation
 from inboxes.realtime.db import in_schema
 from inboxes.widget_api.context import VisitorContext, WidgetError, visitor_for_token
-from messenger.realtime import group
+from messenger.realtime import RESYNC_HANDLER, group
 
 KEEPALIVE_SECONDS = 15
 
@@ -76,6 +77,8 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
+                if message.get("type") == RESYNC_HANDLER:
+                    return  # events were lost: EventSource reconnects, replays from Last-Event-ID
                 payload = json.loads(message["frame"]).get("payload", {})  # messenger.realtime
                 seq = payload.get("seq") if message.get("event") == "message.created" else None
                 yield _frame(message.get("event", "event"), payload, seq)
