@@ -107,6 +107,7 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     outage_stack: tuple[LiveStack, RedisServer], new_context, customer_site, widget: str
 ) -> None:  # type: ignore[no-untyped-def]
     stack, redis_server = outage_stack
+    redis_server.ensure_running()  # a failed test before this one may have left it stopped
     tag = uuid.uuid4().hex[:6]
 
     operator_context = new_context()
