@@ -899,8 +899,9 @@ function onFrame(frame: Frame): void {
       // A long absence: the next page, after this one's last message.
       if (frame.type === "messages" && payload.length >= RESUME_PAGE) resume(payload[RESUME_PAGE - 1].seq);
       break;
-    case "resync": // the server lost events for us (Redis was away)
-      resume();
+    case "resync": // the server lost events for us (Redis was away); spread: every visitor of
+      // the server hears it at once
+      setTimeout(() => resume(), Math.random() * 1000);
       break;
     case "message.created": {
       const m = payload as Message;
