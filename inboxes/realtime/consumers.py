@@ -31,7 +31,7 @@ from inboxes.realtime.throttle import Throttle, throttle_for
 from inboxes.routing import services as routing
 from inboxes.widget_api.context import WidgetError, visitor_for_ticket
 from inboxes.widget_api.ratelimits import MESSAGE_LIMITED
-from messenger.realtime import COMPANY_GROUP, group, publish
+from messenger.realtime import COMPANY_GROUP, RESYNC_FRAME, group, publish
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +236,11 @@ class BaseConsumer(AsyncWebsocketConsumer):
         self.ended = True
         await self.close(self.ended_close_code)
 
+    async def realtime_resync(self, message: dict[str, Any]) -> None:
+        """Events for this socket may have been lost (Redis was away): the client catches up
+        from the database by sequence number."""
+        await self.send(text_data=RESYNC_FRAME)
+
     def typing_allowed(self, conversation_id: int, is_typing: bool) -> bool:
         last = getattr(self, "_typing_at", {})
         now = time.monotonic()
@@ -409,16 +414,28 @@ class OperatorConsumer(BaseConsumer):
         if message["event"] == events.SESSION_ENDED:
             await self.end_session()
             return
-        # A supervisor who also holds the chat is in both `staff` and `user.<id>`: the same
-        # event arrives twice, back to back (with the same publish id). Forward it once.
-        fingerprint = message["id"]
+        if self._seen(message["id"]):
+            return
+        await super().realtime_event(message)
+
+    async def realtime_resync(self, message: dict[str, Any]) -> None:
+        if self._seen(message.get("id")):
+            return
+        await self.on_ping()  # Redis may have come back empty: be present again at once
+        await super().realtime_resync(message)
+
+    def _seen(self, fingerprint: str | None) -> bool:
+        """A supervisor who also holds the chat is in both `staff` and `user.<id>`: the same
+        event arrives twice, back to back (with the same publish id). Forward it once."""
+        if fingerprint is None:
+            return False
         recent = getattr(self, "_recent", None)
         if recent is None:
             recent = self._recent = collections.deque(maxlen=32)
         if fingerprint in recent:
-            return
+            return True
         recent.append(fingerprint)
-        await super().realtime_event(message)
+        return False
 
     side = "operator"
 

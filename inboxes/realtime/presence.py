@@ -1,11 +1,21 @@
 """Operator presence in Redis: one sorted set per company, a member per open socket, scored by
-its expiry. A crashed server's sockets simply expire; nothing has to clean up after it."""
+its expiry. A crashed server's sockets simply expire; nothing has to clean up after it.
+
+Sockets record themselves best-effort: while Redis is down an operator's socket stays open
+(its pings cannot refresh presence, and its opening cannot announce it); every socket records
+itself again when the channel layer has Redis back, and at each ping.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 
+import redis
+
 from messenger.redis_keys import redis_client, tenant_key
+
+log = logging.getLogger(__name__)
 
 SOCKET_TTL_SECONDS = 75
 
@@ -15,19 +25,30 @@ def _key(schema_name: str) -> str:
 
 
 def presence_touch(*, schema_name: str, user_id: int, socket_id: str) -> bool:
-    """Record a live socket; True when the user was offline before it."""
+    """Record a live socket; True when the user was offline before it (False when Redis
+    cannot tell: nothing is announced)."""
     client, key, now = redis_client(), _key(schema_name), time.time()
-    was_online = user_online(schema_name=schema_name, user_id=user_id, now=now)
-    client.zadd(key, {f"{user_id}:{socket_id}": now + SOCKET_TTL_SECONDS})
-    client.expire(key, SOCKET_TTL_SECONDS * 4)
+    try:
+        was_online = user_online(schema_name=schema_name, user_id=user_id, now=now)
+        client.zadd(key, {f"{user_id}:{socket_id}": now + SOCKET_TTL_SECONDS})
+        client.expire(key, SOCKET_TTL_SECONDS * 4)
+    except redis.RedisError:
+        log.warning("presence not recorded: Redis unavailable", exc_info=True)
+        return False
     return not was_online
 
 
 def presence_drop(*, schema_name: str, user_id: int, socket_id: str) -> bool:
-    """Forget a socket; True when it was the user's last live one."""
+    """Forget a socket; True when it was the user's last live one. Also True when Redis cannot
+    tell: the presence grace period then checks again (the user's other sockets record
+    themselves as soon as Redis is back)."""
     client = redis_client()
-    client.zrem(_key(schema_name), f"{user_id}:{socket_id}")
-    return not user_online(schema_name=schema_name, user_id=user_id)
+    try:
+        client.zrem(_key(schema_name), f"{user_id}:{socket_id}")
+        return not user_online(schema_name=schema_name, user_id=user_id)
+    except redis.RedisError:
+        log.warning("presence not dropped: Redis unavailable", exc_info=True)
+        return True
 
 
 def online_user_ids(*, schema_name: str, now: float | None = None) -> set[int]:

@@ -4,7 +4,8 @@ Same events as the socket. It opens with a one-time ticket (`?ticket=`, see tick
 widget reconnects by itself with a fresh ticket and `after=` its last sequence number (an
 EventSource's own retry would reuse the spent ticket); Last-Event-ID is honoured too. The stream
 first replays what was missed from the database. It ends when the visitor's session does (their
-sessions ended, the company suspended or deleted)."""
+sessions ended, the company suspended or deleted), and when the channel layer says events were
+lost (a Redis outage), so that the widget reconnects and replays."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from inboxes.conversations.payloads import message_payload
 from inboxes.models import Conversation
 from inboxes.realtime.db import in_schema
 from inboxes.widget_api.context import VisitorContext, WidgetError, visitor_for_ticket
-from messenger.realtime import COMPANY_GROUP, SESSION_ENDED, group
+from messenger.realtime import COMPANY_GROUP, RESYNC_HANDLER, SESSION_ENDED, group
 
 KEEPALIVE_SECONDS = 15
 
@@ -87,6 +88,8 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
                 if message.get("event") == SESSION_ENDED:
                     yield _frame(SESSION_ENDED, {})
                     return
+                if message.get("type") == RESYNC_HANDLER:
+                    return  # events were lost: the widget reconnects and replays what it lacks
                 payload = json.loads(message["frame"]).get("payload", {})  # messenger.realtime
                 seq = payload.get("seq") if message.get("event") == "message.created" else None
                 yield _frame(message.get("event", "event"), payload, seq)

@@ -3,6 +3,10 @@
 The database is what guarantees delivery: a service commits, then publishes a signal to the
 groups it chose. A client that missed a signal (reconnect, Redis hiccup) fetches what it lacks
 from the database by sequence number, so losing the channel layer loses only live signals.
+Clients notice a missed signal themselves (a gap in a conversation's sequence numbers), and
+the server tells them when it knows it lost some: a `resync` frame, sent by the channel layer
+to its sockets once Redis is back (`messenger.channel_layer`) and by a publisher to the groups
+whose events it failed to send, once Redis answers it again.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ from django.db import connection, transaction
 log = logging.getLogger(__name__)
 
 FRAME_HANDLER = "realtime.event"  # the consumer method `realtime_event` receives every event
+RESYNC_HANDLER = "realtime.resync"  # `realtime_resync`: events were lost, the client catches up
+RESYNC_FRAME = '{"type":"resync"}'
 # Every socket of a company is in its `company` group; this event there ends them all (the
 # company was suspended or deleted), as it ends one user's sockets in their `user.<id>` group.
 SESSION_ENDED = "session.ended"
 COMPANY_GROUP = "company"
 PUBLISH_TIMEOUT_SECONDS = 5
+RESYNC_RETRY_SECONDS = 1.0
 
 
 def group(kind: str, key: object = "", *, schema_name: str | None = None) -> str:
@@ -58,11 +65,18 @@ class _Publisher:
 
     MAX_QUEUED = 10_000  # Redis down: drop the newest live signals rather than grow for ever
     MAX_BATCH = 500
+    MAX_OWED = 10_000  # beyond that, the clients' own gap detection has to do
 
     def __init__(self) -> None:
         self.queue: asyncio.Queue[tuple[Any, list[str], dict[str, Any]]] = asyncio.Queue(
             maxsize=self.MAX_QUEUED
         )
+        # Groups whose events failed to go out (and their layer): they are sent a resync as
+        # soon as Redis takes a batch again, retried every RESYNC_RETRY_SECONDS meanwhile.
+        # Sockets of another process that held their subscription through the failure would
+        # otherwise only notice at the next message of each conversation.
+        self.owed: set[str] = set()
+        self.owed_layer: Any = None
         self.task = asyncio.get_running_loop().create_task(self._drain())
 
     def put(self, item: tuple[Any, list[str], dict[str, Any]]) -> None:
@@ -76,16 +90,39 @@ class _Publisher:
     async def _drain(self) -> None:
         queue = self.queue
         while True:
-            batch = [await queue.get()]
+            if not self.owed:
+                batch = [await queue.get()]
+            else:
+                try:
+                    batch = [await asyncio.wait_for(queue.get(), RESYNC_RETRY_SECONDS)]
+                except TimeoutError:
+                    batch = []  # nothing new: try the resync alone
             while len(batch) < self.MAX_BATCH and not queue.empty():
                 batch.append(queue.get_nowait())
+            owed = self.owed
+            if owed:
+                self.owed = set()
+            layer = batch[0][0] if batch else self.owed_layer
             try:
-                await asyncio.wait_for(_send_batch(batch), PUBLISH_TIMEOUT_SECONDS)
-            except Exception:  # the database has the data; a lost signal is recovered on resync
+                await asyncio.wait_for(_send_batch(layer, batch, owed), PUBLISH_TIMEOUT_SECONDS)
+            except Exception:  # the database has the data: the groups get a resync later
                 log.warning("realtime publish failed", exc_info=True)
+                self._owe(layer, owed, batch)
             finally:
                 for _ in batch:
                     queue.task_done()
+
+    def _owe(
+        self, layer: Any, owed: set[str], batch: list[tuple[Any, list[str], dict[str, Any]]]
+    ) -> None:
+        self.owed_layer = layer
+        self.owed |= owed
+        for _layer, names, _message in batch:
+            room = self.MAX_OWED - len(self.owed)
+            if room <= 0:
+                log.warning("realtime resync list full; clients rely on gap detection")
+                return
+            self.owed.update(names[:room])
 
 
 _publishers: dict[asyncio.AbstractEventLoop, _Publisher] = {}
@@ -149,8 +186,13 @@ _thread_loop = _ThreadLoop()
 atexit.register(_thread_loop.flush)
 
 
-async def _send_batch(batch: list[tuple[Any, list[str], dict[str, Any]]]) -> None:
-    layer = batch[0][0]
+async def _send_batch(
+    layer: Any, batch: list[tuple[Any, list[str], dict[str, Any]]], resync: set[str]
+) -> None:
+    """The batch's events, then a resync to the `resync` groups (events lost before)."""
+    if resync:
+        notice = {"type": RESYNC_HANDLER, "id": uuid.uuid4().hex}
+        batch = [*batch, (layer, sorted(resync), notice)]
     if not isinstance(layer, RedisPubSubChannelLayer):  # another layer: its own group_send
         for item_layer, names, message in batch:
             for name in names:

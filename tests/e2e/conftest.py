@@ -12,6 +12,7 @@ clients here connect to 127.0.0.1 and send the Host header (`LiveStack.get`).
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -203,9 +204,20 @@ def _broker_db_lock(redis_url: str) -> tuple[int, redis.Redis]:
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     _require_chromium()
+    with run_stack(tmp_path_factory) as stack:
+        yield stack
+
+
+@contextlib.contextmanager
+def run_stack(
+    tmp_path_factory: pytest.TempPathFactory, *, redis_url: str | None = None, name: str = "e2e"
+) -> Iterator[LiveStack]:
+    """A stack in a database of its own. `redis_url` (cache, channel layer, presence) defaults
+    to REDIS_URL; the Celery broker always takes a free database of REDIS_URL's server."""
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/messenger")
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
-    database = f"messenger_e2e_{os.getpid()}"
+    broker_redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
+    redis_url = redis_url or broker_redis_url
+    database = f"messenger_{name}_{os.getpid()}"
     admin_dsn = _with_database(database_url, "postgres").replace("postgres://", "postgresql://", 1)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(
@@ -213,8 +225,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
-    broker_db, broker_lock = _broker_db_lock(redis_url)
-    root = tmp_path_factory.mktemp("e2e_stack")
+    broker_db, broker_lock = _broker_db_lock(broker_redis_url)
+    root = tmp_path_factory.mktemp(f"{name}_stack")
     email_dir, log_dir = root / "mail", root / "logs"
     email_dir.mkdir()
     log_dir.mkdir()
@@ -223,7 +235,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         **os.environ,
         "DATABASE_URL": _with_database(database_url, database),
         "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": _with_redis_db(redis_url, broker_db),
+        "CHANNEL_LAYER_URL": redis_url,
+        "CELERY_BROKER_URL": _with_redis_db(broker_redis_url, broker_db),
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "DJANGO_SETTINGS_MODULE": "messenger.settings",
         "DJANGO_DEBUG": "0",
@@ -266,7 +279,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
                 "--concurrency",
                 "1",
                 "-n",
-                f"e2e{os.getpid()}@%h",
+                f"{name}{os.getpid()}@%h",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

@@ -456,3 +456,65 @@ def test_visitor_event_stream_falls_back_to_sse(live_db):
     assert "event: message.created" in text
     assert text.index("before the stream") < text.index("live")
     assert "id: 1\n" in text
+
+
+@pytest.fixture
+def own_redis():  # type: ignore[no-untyped-def]
+    """Channel layer, presence and cache on a Redis server of this test's own, to stop."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from messenger.redis_keys import redis_client
+    from tests.redis_server import RedisServer
+
+    server = RedisServer()
+    server.start()
+    layers = {
+        "default": {
+            "BACKEND": settings.CHANNEL_LAYERS["default"]["BACKEND"],  # the product's layer
+            "CONFIG": {"hosts": [server.url], "prefix": "outage"},
+        }
+    }
+    redis_client.cache_clear()
+    with override_settings(CHANNEL_LAYERS=layers, REDIS_URL=server.url):
+        yield server
+    redis_client.cache_clear()
+    server.close()
+
+
+async def test_operator_sockets_open_and_answer_pings_while_redis_is_down_then_resync(
+    live_db, own_redis
+):
+    from messenger.realtime import group, publish
+
+    world = live_db["initech"]
+    cookie = await _run(_operator_cookie, world, "op@example.com")
+    before = operator_socket(world, cookie)
+    assert (await before.connect())[0]
+
+    await asyncio.to_thread(own_redis.stop)
+    # A ping refreshes presence in Redis: it fails, the socket stays and answers.
+    await before.send_json_to({"type": "ping", "t": 1})
+    assert (await next_of_type(before, "pong"))["t"] == 1
+    # A socket opened now is accepted (degraded: it can send, not yet hear).
+    during = operator_socket(world, cookie)
+    assert (await during.connect())[0]
+
+    await asyncio.to_thread(own_redis.start)
+    # Both are told to catch up, and both hear their groups again.
+    await next_of_type(before, "resync")
+    await next_of_type(during, "resync")
+    user_id = await _run(_user_id, world, "op@example.com")
+    publish("test.after", {"n": 1}, to=[group("user", user_id, schema_name="co_initech")])
+
+    assert (await next_of_type(before, "test.after"))["payload"] == {"n": 1}
+    assert (await next_of_type(during, "test.after"))["payload"] == {"n": 1}
+    await before.disconnect()
+    await during.disconnect()
+
+
+def _user_id(world, email: str) -> int:  # type: ignore[no-untyped-def]
+    from tenants.accounts.models import User
+
+    with schema_context(world.company.schema_name):
+        return User.objects.get(email=email).pk

@@ -16,6 +16,7 @@ import type { Attachment, Availability, Config, Conversation, Message, Session }
 
 const SCRIPT_DIR = ((document.currentScript as HTMLScriptElement | null)?.src || "/cdn/").replace(/[^/]*$/, "");
 const PAGE = 30;
+const RESUME_PAGE = 100; // the server's page size for `resume`
 const ACK_WAIT_MS = 6000;
 
 interface Chip {
@@ -317,6 +318,7 @@ function addMessages(list: Message[], live: boolean): void {
   if (!list.length) return;
   const stick = nearBottom();
   let mineAdded = false;
+  let gap = false;
   for (const m of list) {
     if (!conv || m.conversation_id !== conv.id || bySeq.has(m.seq)) continue;
     const waiting = m.client_id ? pending.get(m.client_id) : undefined;
@@ -344,6 +346,8 @@ function addMessages(list: Message[], live: boolean): void {
     }
     if (!before) before = log.querySelector(".m:not([data-seq])");
     log.insertBefore(li, before);
+    // A jump in the sequence: signals were lost on the way (Redis was away, say).
+    if (lastSeq && m.seq > lastSeq + 1) gap = true;
     lastSeq = Math.max(lastSeq, m.seq);
     oldestSeq = oldestSeq ? Math.min(oldestSeq, m.seq) : m.seq;
     if (m.sender_type !== "visitor") theirSeq = Math.max(theirSeq, m.seq);
@@ -357,6 +361,7 @@ function addMessages(list: Message[], live: boolean): void {
   updateTicks();
   if (stick || mineAdded) toBottom();
   receipts();
+  if (gap) resume(); // fetch what lies in between
 }
 
 /** A new conversation (or session): forget the shown messages; `all` also drops unsent ones. */
@@ -400,15 +405,28 @@ async function loadOlder(): Promise<void> {
   }
 }
 
-async function catchUp(): Promise<void> {
+async function catchUp(from = heldSeq()): Promise<void> {
   if (!conv) return;
   try {
-    const page = await call<{ messages: Message[]; conversation: Conversation }>("GET", `/conversations/${conv.id}/messages?after=${lastSeq}&limit=100`);
+    const page = await call<{ messages: Message[]; conversation: Conversation }>("GET", `/conversations/${conv.id}/messages?after=${from}&limit=${RESUME_PAGE}`);
     addMessages(page.messages, true);
     updateConversation(page.conversation);
+    if (page.messages.length >= RESUME_PAGE) catchUp(page.messages[RESUME_PAGE - 1].seq);
   } catch (_) {
-    /* the next reconnect retries */
+    /* the next reconnect or gap retries */
   }
+}
+
+/** The last seq before the first hole in what is shown: where a catch-up starts. */
+function heldSeq(): number {
+  let seq = oldestSeq;
+  while (bySeq.has(seq + 1)) seq++;
+  return seq;
+}
+
+/** What we missed after `from` (the socket's `messages` frame, or HTTP without a socket). */
+function resume(from = heldSeq()): void {
+  if (conv && !live.send({ type: "resume", conversation_id: conv.id, after: from })) catchUp(from);
 }
 
 // --- Receipts and typing -----------------------------------------------------------------------
@@ -937,11 +955,9 @@ async function ticket(): Promise<string> {
 
 const live = new Live({
   socketUrl: async () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/widget/?ticket=${await ticket()}&site=${encodeURIComponent(site)}`,
-  sseUrl: async () => `/widget/v1/events?ticket=${await ticket()}&site=${encodeURIComponent(site)}${conv ? `&conversation_id=${conv.id}&after=${lastSeq}` : ""}`,
+  sseUrl: async () => `/widget/v1/events?ticket=${await ticket()}&site=${encodeURIComponent(site)}${conv ? `&conversation_id=${conv.id}&after=${heldSeq()}` : ""}`,
   onOpen: () => {
-    if (conv) {
-      if (!live.send({ type: "resume", conversation_id: conv.id, after: lastSeq })) catchUp();
-    }
+    resume();
     for (const p of pending.values()) if (p.convId && !p.held && !p.el.classList.contains("failed")) dispatch(p);
   },
   onFrame,
@@ -954,6 +970,12 @@ function onFrame(frame: Frame): void {
     case "message.ack":
     case "messages":
       addMessages(frame.type === "messages" ? payload : [payload], frame.type === "messages");
+      // A long absence: the next page, after this one's last message.
+      if (frame.type === "messages" && payload.length >= RESUME_PAGE) resume(payload[RESUME_PAGE - 1].seq);
+      break;
+    case "resync": // the server lost events for us (Redis was away); spread: every visitor of
+      // the server hears it at once
+      setTimeout(() => resume(), Math.random() * 1000);
       break;
     case "message.created": {
       const m = payload as Message;

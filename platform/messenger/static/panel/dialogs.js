@@ -728,9 +728,19 @@
     const before = after.length ? state.seqs.get(after[0]) : el.list.querySelector(".pending");
     el.list.insertBefore(li, before || null);
     state.oldestSeq = state.oldestSeq === null ? message.seq : Math.min(state.oldestSeq, message.seq);
+    // A jump in the sequence: signals were lost on the way (Redis was away, say).
+    const gap = state.newestSeq && message.seq > state.newestSeq + 1;
     state.newestSeq = Math.max(state.newestSeq, message.seq);
     renderTicks(li);
+    if (gap) resumeMessages(heldSeq()); // fetch what lies in between
     return true;
+  }
+
+  /** The last seq before the first hole in the open dialog: where a catch-up starts. */
+  function heldSeq() {
+    let seq = state.oldestSeq || 0;
+    while (state.seqs.has(seq + 1)) seq += 1;
+    return seq;
   }
 
   /** The server has our reply: its bubble gives way to the stored message; next in line goes. */
@@ -1280,21 +1290,38 @@
 
   function resume() {
     if (!state.currentId) return;
-    hub.send({ type: "resume", conversation_id: state.currentId, after: state.newestSeq });
+    resumeMessages(heldSeq());
     hub
       .api("GET", `/conversations/${state.currentId}`)
       .then(applyRow)
       .catch(() => {});
   }
 
+  /** The open dialog's messages after `after`: a `resume` frame, or HTTP without a socket. */
+  function resumeMessages(after) {
+    const id = state.currentId;
+    if (!id || hub.send({ type: "resume", conversation_id: id, after })) return;
+    hub
+      .api("GET", `/conversations/${id}/messages?after=${after}&limit=${RESUME_PAGE}`)
+      .then((data) => onResumed(null, { conversation_id: id, payload: data.messages }))
+      .catch(() => {}); // the next gap, resync or reconnect asks again
+  }
+
   function onResumed(_payload, frame) {
     if (frame.conversation_id !== state.currentId) return;
+    const page = frame.payload || [];
     const stick = nearBottom();
-    addMessages(frame.payload || []);
+    addMessages(page);
     if (stick) scrollToBottom();
     markRead();
-    // A long absence: keep asking until a short page says we are up to date.
-    if ((frame.payload || []).length >= RESUME_PAGE) resume();
+    // A long absence: keep asking, after this page's last message, until a short page.
+    if (page.length >= RESUME_PAGE) resumeMessages(page[RESUME_PAGE - 1].seq);
+  }
+
+  /** The server lost events for this socket (Redis was away): as after a reconnect. */
+  function onResync() {
+    loadList();
+    resume();
   }
 
   hub.on("conversation.created", applyRow);
@@ -1306,6 +1333,7 @@
   hub.on("typing", showTyping);
   hub.on("error", onError);
   hub.on("socket.open", onSocketOpen);
+  hub.on("resync", onResync);
   hub.on("operator.status", onOperatorStatus);
   hub.on("unread", () => {
     for (const row of state.rows.values()) renderRow(row);

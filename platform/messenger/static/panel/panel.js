@@ -251,6 +251,7 @@
   }
 
   on("unread.changed", (summary) => mergeUnread(summary));
+  on("resync", refreshUnread); // events were lost while Redis was away
   on("message.created", (message) => {
     if (message.conversation) track(message.conversation);
     if (message.sender_type !== "visitor") return;

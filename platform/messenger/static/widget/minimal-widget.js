@@ -346,12 +346,27 @@
     const later = [...state.seqs.keys()].filter((s) => s > message.seq).sort((a, b) => a - b);
     const anchor = later.length ? state.seqs.get(later[0]) : ui.log.querySelector(".m.pending");
     ui.log.insertBefore(li, anchor || null);
+    // A jump in the sequence: signals were lost on the way (Redis was away, say).
+    const gap = state.newestSeq && message.seq > state.newestSeq + 1;
     state.newestSeq = Math.max(state.newestSeq, message.seq);
     if (message.sender_type !== "visitor") {
       state.newestOperatorSeq = Math.max(state.newestOperatorSeq, message.seq);
     }
     renderTicks(li);
+    if (gap) resume(); // fetch what lies in between
     return true;
+  }
+
+  /** The last seq before the first hole in what is shown: where a catch-up starts. */
+  function heldSeq() {
+    let seq = 0;
+    while (state.seqs.has(seq + 1)) seq += 1;
+    return seq;
+  }
+
+  function resume(after = heldSeq()) {
+    const conversation = state.conversation;
+    if (conversation) socketSend({ type: "resume", conversation_id: conversation.id, after });
   }
 
   /** One tick: an operator's screen has it; two: an operator has read it. */
@@ -698,7 +713,7 @@
   function onConnected() {
     const conversation = state.conversation;
     if (!conversation) return;
-    socketSend({ type: "resume", conversation_id: conversation.id, after: state.newestSeq });
+    resume();
     resendHead();
     queueReceipts();
   }
@@ -724,6 +739,7 @@
     if (type === "message.created") onMessage(payload);
     else if (type === "message.ack") onMessage(frame.payload);
     else if (type === "messages") onResumed(frame);
+    else if (type === "resync") resume(); // the server lost events for us (Redis was away)
     else if (type === "message.receipts") onReceipts(payload);
     else if (type === "typing") onTyping(payload);
     else if (type === "conversation.updated") mergeConversation(payload);
@@ -733,10 +749,8 @@
   function onResumed(frame) {
     const messages = frame.payload || [];
     for (const message of messages) onMessage(message);
-    // The server answers at most 100 at a time: ask again until we are up to date.
-    if (messages.length >= 100) {
-      socketSend({ type: "resume", conversation_id: frame.conversation_id, after: state.newestSeq });
-    }
+    // The server answers at most 100 at a time: ask again, after this page, until a short one.
+    if (messages.length >= 100) resume(messages[99].seq);
   }
 
   function onReceipts(payload) {
@@ -771,7 +785,7 @@
     }
     if (state.events) return;
     url.searchParams.set("conversation_id", String(conversation.id));
-    url.searchParams.set("after", String(state.newestSeq));
+    url.searchParams.set("after", String(heldSeq()));
     const events = new EventSource(url);
     state.events = events;
     const names = ["message.created", "message.receipts", "typing", "conversation.updated"];
