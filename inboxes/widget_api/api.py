@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, NinjaAPI, Schema, UploadedFile
+from ninja import File, NinjaAPI, Query, Schema, UploadedFile
 from ninja.security import HttpBearer
 
 from inboxes.conversations import attachments, ratings, selectors, services
@@ -18,6 +18,8 @@ from inboxes.conversations.payloads import (
     message_payload,
     visitor_conversation_payload,
 )
+from inboxes.conversations.schemas import MessageIn
+from inboxes.conversations.selectors import PAGE_MAX
 from inboxes.models import Contact, Conversation, Inbox
 from inboxes.routing.services import availability
 from inboxes.widget_api.context import (
@@ -28,6 +30,7 @@ from inboxes.widget_api.context import (
 )
 from inboxes.widget_api.identity import visitor_identify
 from inboxes.widget_api.tokens import visitor_token_make, visitor_token_read
+from messenger.api_errors import answers
 from messenger.geo import client_ip, geo_lookup
 
 
@@ -37,6 +40,14 @@ class VisitorBearer(HttpBearer):
 
 
 api = NinjaAPI(title="Messenger widget API", version="1", urls_namespace="widget-api")
+
+OK = {200: dict}
+# What any request may get: text PostgreSQL cannot store or an unreadable body (400), a
+# suspended company or a site not on the inbox's allowlist (403), an unknown inbox or
+# conversation (404), a body over its limit (413). With a visitor token also 401; with inputs
+# (an id in the path too) also 422.
+ANY = (400, 403, 404, 413)
+VISITOR = (*ANY, 401)
 
 
 @api.exception_handler(WidgetError)
@@ -84,12 +95,6 @@ class ContactIn(Schema):
     phone: str | None = None
 
 
-class MessageIn(Schema):
-    body: str = ""
-    client_id: uuid.UUID
-    attachment_ids: list[int] = []
-
-
 class RatingIn(Schema):
     score: int
     comment: str = ""
@@ -126,13 +131,13 @@ def _conversation(ctx: VisitorContext, conversation_id: int) -> Conversation:
     return conversation
 
 
-@api.get("/inboxes/{public_key}/config", auth=None)
+@api.get("/inboxes/{public_key}/config", auth=None, response=answers(OK, *ANY))
 def config(request: HttpRequest, public_key: str) -> dict[str, Any]:
     _, inbox = inbox_for_key(public_key, request.headers)
     return inbox_config(inbox)
 
 
-@api.post("/inboxes/{public_key}/sessions", auth=None)
+@api.post("/inboxes/{public_key}/sessions", auth=None, response=answers(OK, *ANY, 422))
 def session(request: HttpRequest, public_key: str, payload: SessionIn) -> dict[str, Any]:
     """Create a visitor session, or resume the one a still-valid token names."""
     company, inbox = inbox_for_key(public_key, request.headers)
@@ -163,7 +168,7 @@ def session(request: HttpRequest, public_key: str, payload: SessionIn) -> dict[s
     }
 
 
-@api.patch("/contact", auth=VisitorBearer())
+@api.patch("/contact", auth=VisitorBearer(), response=answers(OK, *VISITOR, 422))
 def contact_update(request: HttpRequest, payload: ContactIn) -> dict[str, Any]:
     ctx = _visitor(request)
     contact = services.contact_update(
@@ -172,25 +177,31 @@ def contact_update(request: HttpRequest, payload: ContactIn) -> dict[str, Any]:
     return contact_payload(contact)
 
 
-@api.post("/conversations", auth=VisitorBearer())
+@api.post("/conversations", auth=VisitorBearer(), response=answers(OK, *VISITOR))
 def conversation_start(request: HttpRequest) -> dict[str, Any]:
     ctx = _visitor(request)
     conversation, _created = services.conversation_start(inbox=ctx.inbox, contact=ctx.contact)
     return visitor_conversation_payload(conversation)
 
 
-@api.get("/conversations/{conversation_id}", auth=VisitorBearer())
+@api.get(
+    "/conversations/{conversation_id}", auth=VisitorBearer(), response=answers(OK, *VISITOR, 422)
+)
 def conversation_get(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     return visitor_conversation_payload(_conversation(_visitor(request), conversation_id))
 
 
-@api.get("/conversations/{conversation_id}/messages", auth=VisitorBearer())
+@api.get(
+    "/conversations/{conversation_id}/messages",
+    auth=VisitorBearer(),
+    response=answers(OK, *VISITOR, 422),
+)
 def message_list(
     request: HttpRequest,
     conversation_id: int,
     after: int | None = None,
     before: int | None = None,
-    limit: int = 50,
+    limit: int = Query(50, ge=1, le=PAGE_MAX),
 ) -> dict[str, Any]:
     conversation = _conversation(_visitor(request), conversation_id)
     page = selectors.message_page(
@@ -205,7 +216,7 @@ def message_list(
 @api.post(
     "/conversations/{conversation_id}/messages",
     auth=VisitorBearer(),
-    response={200: dict, 201: dict},
+    response=answers({200: dict, 201: dict}, *VISITOR, 422),
 )
 def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn):  # type: ignore[no-untyped-def]
     conversation = _conversation(_visitor(request), conversation_id)
@@ -220,7 +231,9 @@ def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn)
 
 
 @api.post(
-    "/conversations/{conversation_id}/attachments", auth=VisitorBearer(), response={201: dict}
+    "/conversations/{conversation_id}/attachments",
+    auth=VisitorBearer(),
+    response=answers({201: dict}, *VISITOR, 422),
 )
 def attachment_upload(
     request: HttpRequest,
@@ -236,7 +249,11 @@ def attachment_upload(
     return 201, attachments.attachment_payload(attachment)
 
 
-@api.post("/conversations/{conversation_id}/rating", auth=VisitorBearer())
+@api.post(
+    "/conversations/{conversation_id}/rating",
+    auth=VisitorBearer(),
+    response=answers(OK, *VISITOR, 422),
+)
 def rate(request: HttpRequest, conversation_id: int, payload: RatingIn) -> dict[str, Any]:
     conversation = _conversation(_visitor(request), conversation_id)
     rated = ratings.conversation_rate(
@@ -245,7 +262,7 @@ def rate(request: HttpRequest, conversation_id: int, payload: RatingIn) -> dict[
     return visitor_conversation_payload(rated)
 
 
-@api.post("/identify", auth=VisitorBearer())
+@api.post("/identify", auth=VisitorBearer(), response=answers(OK, *VISITOR, 422))
 def identify(request: HttpRequest, payload: IdentifyIn) -> dict[str, Any]:
     """Name and email from the site; with a signed user id, the verified contact."""
     ctx = _visitor(request)
@@ -267,7 +284,11 @@ def identify(request: HttpRequest, payload: IdentifyIn) -> dict[str, Any]:
     }
 
 
-@api.post("/conversations/{conversation_id}/receipts", auth=VisitorBearer())
+@api.post(
+    "/conversations/{conversation_id}/receipts",
+    auth=VisitorBearer(),
+    response=answers(OK, *VISITOR, 422),
+)
 def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) -> dict[str, Any]:
     conversation = _conversation(_visitor(request), conversation_id)
     conversation = services.visitor_receipts_mark(
@@ -276,7 +297,7 @@ def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) ->
     return visitor_conversation_payload(conversation)
 
 
-@api.post("/requests", auth=VisitorBearer(), response={201: dict})
+@api.post("/requests", auth=VisitorBearer(), response=answers({201: dict}, *VISITOR, 422))
 def offline_request(request: HttpRequest, payload: RequestIn):  # type: ignore[no-untyped-def]
     """Leave a request when nobody can chat (the offline form)."""
     ctx = _visitor(request)
@@ -291,7 +312,11 @@ def offline_request(request: HttpRequest, payload: RequestIn):  # type: ignore[n
     return 201, visitor_conversation_payload(conversation)
 
 
-@api.post("/conversations/{conversation_id}/typing", auth=VisitorBearer())
+@api.post(
+    "/conversations/{conversation_id}/typing",
+    auth=VisitorBearer(),
+    response=answers(OK, *VISITOR, 422),
+)
 def typing(request: HttpRequest, conversation_id: int, payload: TypingIn) -> dict[str, bool]:
     conversation = _conversation(_visitor(request), conversation_id)
     services.typing_signal(conversation=conversation, side="visitor", is_typing=payload.is_typing)
