@@ -149,7 +149,8 @@ class BodyLimitMiddleware:
     """ASGI: never reads more of a request body than its limit (see the module docstring).
 
     A body declared larger is not read at all; a chunked one is cut at the limit. Either way
-    Django gets an empty body and `InputGuardMiddleware` answers 413."""
+    Django gets an empty body, `InputGuardMiddleware` answers 413, and the connection closes
+    after the answer (the server would otherwise read the rest to reuse it)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -182,4 +183,12 @@ class BodyLimitMiddleware:
                     return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and scope[SCOPE_BODY_CUT]:
+                # the rest of the body is still on its way: the server closes the connection
+                # after the answer instead of reading it to reuse the connection
+                headers = [*message.get("headers", []), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, limited_receive, closing_send)

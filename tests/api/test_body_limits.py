@@ -1,17 +1,26 @@
-"""Oversized bodies are refused before they are read. The ASGI application (as uvicorn runs
-it) gets a 100 MiB upload or a 40 MiB JSON body from a client that counts how many bytes the
-server pulls from it."""
+"""Oversized bodies are refused before they are read. The ASGI application gets a 100 MiB
+upload or a 40 MiB JSON body from a client that counts how many bytes the server pulls from
+it; then the real server (uvicorn in a subprocess) gets a 100 MiB upload, and the test counts
+the bytes that process read."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from django.conf import settings
 
 from messenger.asgi import application
+from messenger.serve import uvicorn_command
 from tests.inboxes.conftest import ORIGIN
 
 MIB = 1024 * 1024
@@ -94,6 +103,7 @@ async def test_a_body_declared_over_its_limit_is_answered_413_without_reading_it
     assert client.status == 413
     assert json.loads(client.body)["detail"].startswith("The request is too large")
     assert client.headers[b"access-control-allow-origin"] == ORIGIN.encode()
+    assert client.headers[b"connection"] == b"close"  # the server reads no more of it
 
 
 @pytest.mark.parametrize(
@@ -109,3 +119,54 @@ async def test_a_chunked_body_is_read_only_up_to_its_limit(request_kind, size):
     )
     assert client.read <= limit + MIB
     assert client.status == 413
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[int, int]]:
+    """uvicorn serving the product on a free port: (port, process id)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    process = subprocess.Popen(
+        uvicorn_command(port, quiet=True), cwd=Path(__file__).resolve().parents[2], env=os.environ
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield port, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _bytes_read(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/<pid>/io")
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_the_server_refuses_a_100_mib_upload_without_reading_it(server, declared):
+    port, pid = server
+    path, content_type = UPLOAD
+    headers = {"Host": "localhost", "Origin": ORIGIN, "Content-Type": content_type}
+    httpx.post(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=10)  # warm up
+    if declared:
+        headers["Content-Length"] = str(100 * MIB)
+    before = _bytes_read(pid)
+    response = httpx.post(
+        f"http://127.0.0.1:{port}{path}",
+        content=(b"x" * MIB for _ in range(100)),
+        headers=headers,
+        timeout=60,
+    )
+    assert response.status_code == 413
+    read = _bytes_read(pid) - before
+    # everything the process read (the socket, and any file): far from the 100 MiB sent
+    assert read < (2 * MIB if declared else settings.UPLOAD_REQUEST_MAX_BYTES + 2 * MIB)
