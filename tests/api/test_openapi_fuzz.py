@@ -36,7 +36,7 @@ from messenger.api import api as panel_api
 from tenants.organization.models import Branch
 from tests.inboxes.conftest import ORIGIN, make_inbox, visitor_session
 
-EXAMPLES = 15
+EXAMPLES = 25
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
