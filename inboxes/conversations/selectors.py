@@ -16,6 +16,11 @@ TABS = ("mine", "unassigned", "all")
 PAGE_MAX = 100
 
 
+def page_size(limit: int) -> int:
+    """A requested page size within 1..PAGE_MAX."""
+    return max(1, min(limit, PAGE_MAX))
+
+
 def conversations_visible_to(user: User) -> QuerySet[Conversation]:
     """Supervisors and admins see every conversation; operators theirs and unassigned ones."""
     conversations = Conversation.objects.all()
@@ -58,7 +63,7 @@ def conversation_list(
     else:
         conversations = conversations.exclude(status=Conversation.Status.CLOSED)
     conversations = with_unread(conversations, user).select_related("contact", "assignee")
-    return list(conversations.order_by("-last_message_at", "-pk")[: min(limit, PAGE_MAX)])
+    return list(conversations.order_by("-last_message_at", "-pk")[: page_size(limit)])
 
 
 def conversation_for_user(*, user: User, pk: int) -> Conversation:
@@ -82,7 +87,7 @@ def message_page(
 ) -> list[Message]:
     """Messages by sequence number: after a cursor (catch-up) or before one (older history);
     with neither, the latest page. Always returned oldest first."""
-    limit = max(1, min(limit, PAGE_MAX))
+    limit = page_size(limit)
     messages = (
         Message.objects.filter(conversation=conversation)
         .select_related("sender_user")

@@ -5,27 +5,30 @@ reload, a browser whose socket is blocked)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema, UploadedFile
+from ninja import File, Query, Router, Schema, UploadedFile
 
 from inboxes.conversations import attachments, selectors, services
 from inboxes.conversations.payloads import conversation_payload, message_payload
+from inboxes.conversations.schemas import MessageIn
+from inboxes.conversations.selectors import PAGE_MAX
 from inboxes.conversations.visitor_access import visitor_sessions_end
 from inboxes.routing import services as routing
+from messenger.api_errors import answers
 from tenants.accounts.models import User
 from tenants.organization.models import Branch
 
 router = Router(tags=["conversations"])
 
-
-class MessageIn(Schema):
-    body: str = ""
-    client_id: uuid.UUID
-    attachment_ids: list[int] = []
+OK = {200: dict}
+# What any request may get (every operation needs the operator's session): text PostgreSQL
+# cannot store or an unreadable body (400), no session (401), a failed CSRF check, a role or
+# company that may not (403), not a company's host or an unknown conversation (404), a body
+# over its limit (413). Operations with inputs (an id in the path too) also answer 422.
+ANY = (400, 401, 403, 404, 413)
 
 
 class ReceiptsIn(Schema):
@@ -39,9 +42,12 @@ def _row(conversation: Any) -> dict[str, Any]:
     return row
 
 
-@router.get("")
+@router.get("", response=answers(OK, *ANY, 422))
 def conversation_list(
-    request: HttpRequest, tab: str = "all", status: str = "open", limit: int = 50
+    request: HttpRequest,
+    tab: str = "all",
+    status: str = "open",
+    limit: int = Query(50, ge=1, le=PAGE_MAX),
 ) -> dict[str, Any]:
     rows = selectors.conversation_list(user=request.user, tab=tab, status=status, limit=limit)
     return {
@@ -50,24 +56,24 @@ def conversation_list(
     }
 
 
-@router.get("/unread")
+@router.get("/unread", response=answers(OK, *ANY))
 def unread(request: HttpRequest) -> dict[str, Any]:
     return selectors.unread_summary(user=request.user)
 
 
-@router.get("/{conversation_id}")
+@router.get("/{conversation_id}", response=answers(OK, *ANY, 422))
 def conversation_get(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     return conversation_payload(conversation)
 
 
-@router.get("/{conversation_id}/messages")
+@router.get("/{conversation_id}/messages", response=answers(OK, *ANY, 422))
 def message_list(
     request: HttpRequest,
     conversation_id: int,
     after: int | None = None,
     before: int | None = None,
-    limit: int = 50,
+    limit: int = Query(50, ge=1, le=PAGE_MAX),
 ) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     page = selectors.message_page(
@@ -79,7 +85,7 @@ def message_list(
     }
 
 
-@router.post("/{conversation_id}/messages", response={200: dict, 201: dict})
+@router.post("/{conversation_id}/messages", response=answers({200: dict, 201: dict}, *ANY, 422))
 def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn):  # type: ignore[no-untyped-def]
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     message, created = services.message_create(
@@ -93,7 +99,7 @@ def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn)
     return (201 if created else 200), message_payload(message)
 
 
-@router.post("/{conversation_id}/attachments", response={201: dict})
+@router.post("/{conversation_id}/attachments", response=answers({201: dict}, *ANY, 422))
 def attachment_upload(
     request: HttpRequest,
     conversation_id: int,  # type: ignore[no-untyped-def]
@@ -107,7 +113,7 @@ def attachment_upload(
     return 201, attachments.attachment_payload(attachment)
 
 
-@router.post("/{conversation_id}/receipts")
+@router.post("/{conversation_id}/receipts", response=answers(OK, *ANY, 422))
 def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     conversation = services.operator_receipts_mark(
@@ -119,7 +125,7 @@ def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) ->
     return conversation_payload(conversation)
 
 
-@router.post("/{conversation_id}/close")
+@router.post("/{conversation_id}/close", response=answers(OK, *ANY, 422))
 def close(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     return conversation_payload(
@@ -127,7 +133,7 @@ def close(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     )
 
 
-@router.post("/{conversation_id}/reopen")
+@router.post("/{conversation_id}/reopen", response=answers(OK, *ANY, 422))
 def reopen(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     return conversation_payload(
@@ -135,7 +141,7 @@ def reopen(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     )
 
 
-@router.post("/{conversation_id}/open")
+@router.post("/{conversation_id}/open", response=answers(OK, *ANY, 422))
 def open_(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     """The operator looks at the dialog; for its assignee this stops the escalation timer."""
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
@@ -149,7 +155,7 @@ class TransferIn(Schema):
     note: str = ""
 
 
-@router.post("/{conversation_id}/transfer")
+@router.post("/{conversation_id}/transfer", response=answers(OK, *ANY, 422))
 def transfer(request: HttpRequest, conversation_id: int, payload: TransferIn) -> dict[str, Any]:
     """Pass to another branch: its first free operator, or the operator chosen."""
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
@@ -167,7 +173,7 @@ def transfer(request: HttpRequest, conversation_id: int, payload: TransferIn) ->
     return conversation_payload(conversation)
 
 
-@router.get("/{conversation_id}/assignments")
+@router.get("/{conversation_id}/assignments", response=answers({200: list}, *ANY, 422))
 def assignment_history(request: HttpRequest, conversation_id: int) -> list[dict[str, Any]]:
     """Every assignment change with who and why (routing, escalation, transfer, manual)."""
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
@@ -185,7 +191,7 @@ def assignment_history(request: HttpRequest, conversation_id: int) -> list[dict[
     ]
 
 
-@router.post("/{conversation_id}/take")
+@router.post("/{conversation_id}/take", response=answers(OK, *ANY, 422))
 def take(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     return conversation_payload(
@@ -193,7 +199,7 @@ def take(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     )
 
 
-@router.post("/{conversation_id}/end-visitor-sessions")
+@router.post("/{conversation_id}/end-visitor-sessions", response=answers(OK, *ANY, 422))
 def end_visitor_sessions(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     """End every session of the dialog's visitor (supervisors and admins): their tokens stop
     working and their open sockets close; their next visit starts as a new visitor."""
@@ -209,14 +215,14 @@ class StatusIn(Schema):
     status: str
 
 
-@status_router.post("/status")
+@status_router.post("/status", response=answers(OK, *ANY, 422))
 def status_set(request: HttpRequest, payload: StatusIn) -> dict[str, Any]:
     """The operator's own status: online, away, busy or offline (roadmap item 16)."""
     user = routing.operator_status_set(user=request.user, status=payload.status)
     return {"status": user.status}
 
 
-@status_router.get("/branches/{branch_id}/operators")
+@status_router.get("/branches/{branch_id}/operators", response=answers({200: list}, *ANY, 422))
 def branch_operators(request: HttpRequest, branch_id: int) -> list[dict[str, Any]]:
     """A branch's operators with status and load, for the transfer dialog."""
     return routing.transfer_targets(get_object_or_404(Branch, pk=branch_id, is_active=True))

@@ -6,6 +6,7 @@ import re
 from datetime import time
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from inboxes.models import Inbox, RoutingSettings
@@ -186,7 +187,9 @@ class InboxForm(forms.Form):
     rating_scale = forms.ChoiceField(
         label=_("Rating after close"), choices=Inbox.RatingScale.choices
     )
-    attachment_max_mb = forms.IntegerField(label=_("Largest file (MB)"), min_value=1, max_value=25)
+    attachment_max_mb = forms.IntegerField(
+        label=_("Largest file (MB)"), min_value=1, max_value=settings.ATTACHMENT_MAX_MB
+    )
     attachment_kinds = forms.MultipleChoiceField(
         label=_("Files visitors may send"),
         required=False,

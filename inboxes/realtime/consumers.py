@@ -1,8 +1,9 @@
 """WebSocket consumers. Small by design: authenticate, authorise, join the right groups,
 forward events, and hand client actions (send, receipts, typing, resume) to services.
 
-Frames are JSON objects with a `type`. A malformed or unknown frame gets an `error` frame; the
-socket stays open. Every ORM call runs inside the company's schema (`in_schema`).
+Frames are JSON objects with a `type`. A malformed or unknown frame, or one with text PostgreSQL
+cannot store (NUL, lone surrogates), gets an `error` frame; the socket stays open. Every ORM
+call runs inside the company's schema (`in_schema`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from inboxes.realtime.throttle import Throttle, throttle_for
 from inboxes.routing import services as routing
 from inboxes.widget_api.context import WidgetError, visitor_for_ticket
 from inboxes.widget_api.ratelimits import MESSAGE_LIMITED
+from messenger.inputs import has_unstorable_text, unstorable_text_message
 from messenger.realtime import COMPANY_GROUP, RESYNC_FRAME, group, publish
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,9 @@ class BaseConsumer(AsyncWebsocketConsumer):
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.send_error("bad_frame", "A frame is a JSON object with a `type`.")
+            return
+        if has_unstorable_text(frame):  # NUL or a lone surrogate: PostgreSQL cannot store it
+            await self.send_error("invalid", unstorable_text_message(), ref=frame.get("client_id"))
             return
         kind = frame["type"]
         if kind == "ping":

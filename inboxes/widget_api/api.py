@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, NinjaAPI, Schema, UploadedFile
+from ninja import File, NinjaAPI, Query, Schema, UploadedFile
 from ninja.security import HttpBearer
 
 from inboxes.conversations import attachments, ratings, selectors, services
@@ -20,6 +20,8 @@ from inboxes.conversations.payloads import (
     message_payload,
     visitor_conversation_payload,
 )
+from inboxes.conversations.schemas import MessageIn
+from inboxes.conversations.selectors import PAGE_MAX
 from inboxes.installation import install_seen
 from inboxes.models import Contact, Conversation, Inbox
 from inboxes.routing.services import availability
@@ -35,6 +37,7 @@ from inboxes.widget_api.identity import visitor_identify
 from inboxes.widget_api.ratelimits import RateLimited
 from inboxes.widget_api.tickets import ticket_issue
 from inboxes.widget_api.tokens import visitor_token_make, visitor_token_read
+from messenger.api_errors import answers
 from messenger.geo import client_ip, geo_lookup
 from messenger.unavailable import database_unavailable_response
 
@@ -45,6 +48,14 @@ class VisitorBearer(HttpBearer):
 
 
 api = NinjaAPI(title="Messenger widget API", version="1", urls_namespace="widget-api")
+
+OK = {200: dict}
+# What any request may get: text PostgreSQL cannot store or an unreadable body (400), a
+# suspended company or a site not on the inbox's allowlist (403), an unknown inbox or
+# conversation (404), a body over its limit (413). With a visitor token also 401; with inputs
+# (an id in the path too) also 422. Operations with a rate limit also 429.
+ANY = (400, 403, 404, 413)
+VISITOR = (*ANY, 401)
 
 
 @api.exception_handler(OperationalError)
@@ -101,12 +112,6 @@ class ContactIn(Schema):
     phone: str | None = None
 
 
-class MessageIn(Schema):
-    body: str = ""
-    client_id: uuid.UUID
-    attachment_ids: list[int] = []
-
-
 class RatingIn(Schema):
     score: int
     comment: str = ""
@@ -143,7 +148,7 @@ def _conversation(ctx: VisitorContext, conversation_id: int) -> Conversation:
     return conversation
 
 
-@api.get("/inboxes/{public_key}/config", auth=None)
+@api.get("/inboxes/{public_key}/config", auth=None, response=answers(OK, *ANY))
 def config(request: HttpRequest, public_key: str) -> dict[str, Any]:
     _, inbox = inbox_for_key(public_key, request.headers)
     # The loader asks from the customer's page: its allowed Origin is the install check.
@@ -151,7 +156,7 @@ def config(request: HttpRequest, public_key: str) -> dict[str, Any]:
     return inbox_config(inbox)
 
 
-@api.post("/inboxes/{public_key}/sessions", auth=None)
+@api.post("/inboxes/{public_key}/sessions", auth=None, response=answers(OK, *ANY, 422, 429))
 def session(request: HttpRequest, public_key: str, payload: SessionIn) -> dict[str, Any]:
     """Create a visitor session, or resume the one a still-valid token names."""
     company, inbox = inbox_for_key(public_key, request.headers)
@@ -185,7 +190,7 @@ def session(request: HttpRequest, public_key: str, payload: SessionIn) -> dict[s
     }
 
 
-@api.patch("/contact", auth=VisitorBearer())
+@api.patch("/contact", auth=VisitorBearer(), response=answers(OK, *VISITOR, 422))
 def contact_update(request: HttpRequest, payload: ContactIn) -> dict[str, Any]:
     ctx = _visitor(request)
     contact = services.contact_update(
@@ -194,7 +199,7 @@ def contact_update(request: HttpRequest, payload: ContactIn) -> dict[str, Any]:
     return contact_payload(contact)
 
 
-@api.post("/conversations", auth=VisitorBearer())
+@api.post("/conversations", auth=VisitorBearer(), response=answers(OK, *VISITOR, 429))
 def conversation_start(request: HttpRequest) -> dict[str, Any]:
     ctx = _visitor(request)
     ratelimits.conversation_admit(request, inbox=ctx.inbox, contact=ctx.contact)
@@ -202,18 +207,24 @@ def conversation_start(request: HttpRequest) -> dict[str, Any]:
     return visitor_conversation_payload(conversation)
 
 
-@api.get("/conversations/{conversation_id}", auth=VisitorBearer())
+@api.get(
+    "/conversations/{conversation_id}", auth=VisitorBearer(), response=answers(OK, *VISITOR, 422)
+)
 def conversation_get(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     return visitor_conversation_payload(_conversation(_visitor(request), conversation_id))
 
 
-@api.get("/conversations/{conversation_id}/messages", auth=VisitorBearer())
+@api.get(
+    "/conversations/{conversation_id}/messages",
+    auth=VisitorBearer(),
+    response=answers(OK, *VISITOR, 422),
+)
 def message_list(
     request: HttpRequest,
     conversation_id: int,
     after: int | None = None,
     before: int | None = None,
-    limit: int = 50,
+    limit: int = Query(50, ge=1, le=PAGE_MAX),
 ) -> dict[str, Any]:
     conversation = _conversation(_visitor(request), conversation_id)
     page = selectors.message_page(
@@ -228,7 +239,7 @@ def message_list(
 @api.post(
     "/conversations/{conversation_id}/messages",
     auth=VisitorBearer(),
-    response={200: dict, 201: dict},
+    response=answers({200: dict, 201: dict}, *VISITOR, 422, 429),
 )
 def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn):  # type: ignore[no-untyped-def]
     ctx = _visitor(request)
@@ -245,7 +256,9 @@ def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn)
 
 
 @api.post(
-    "/conversations/{conversation_id}/attachments", auth=VisitorBearer(), response={201: dict}
+    "/conversations/{conversation_id}/attachments",
+    auth=VisitorBearer(),
+    response=answers({201: dict}, *VISITOR, 422),
 )
 def attachment_upload(
     request: HttpRequest,
@@ -261,7 +274,11 @@ def attachment_upload(
     return 201, attachments.attachment_payload(attachment)
 
 
-@api.post("/conversations/{conversation_id}/rating", auth=VisitorBearer())
+@api.post(
+    "/conversations/{conversation_id}/rating",
+    auth=VisitorBearer(),
+    response=answers(OK, *VISITOR, 422),
+)
 def rate(request: HttpRequest, conversation_id: int, payload: RatingIn) -> dict[str, Any]:
     conversation = _conversation(_visitor(request), conversation_id)
     rated = ratings.conversation_rate(
@@ -270,7 +287,7 @@ def rate(request: HttpRequest, conversation_id: int, payload: RatingIn) -> dict[
     return visitor_conversation_payload(rated)
 
 
-@api.post("/identify", auth=VisitorBearer())
+@api.post("/identify", auth=VisitorBearer(), response=answers(OK, *VISITOR, 422))
 def identify(request: HttpRequest, payload: IdentifyIn) -> dict[str, Any]:
     """Name and email from the site; with a signed user id, the verified contact."""
     ctx = _visitor(request)
@@ -297,7 +314,7 @@ class TicketOut(Schema):
     expires_in: int
 
 
-@api.post("/tickets", auth=VisitorBearer(), response={201: TicketOut})
+@api.post("/tickets", auth=VisitorBearer(), response=answers({201: TicketOut}, *VISITOR))
 def ticket(request: HttpRequest):  # type: ignore[no-untyped-def]
     """A one-time ticket that opens this visitor's socket (`/ws/widget/?ticket=`) or event
     stream (`/widget/v1/events?ticket=`), so the token itself never travels in a URL."""
@@ -305,7 +322,11 @@ def ticket(request: HttpRequest):  # type: ignore[no-untyped-def]
     return 201, {"ticket": ticket_issue(token), "expires_in": settings.WIDGET_TICKET_SECONDS}
 
 
-@api.post("/conversations/{conversation_id}/receipts", auth=VisitorBearer())
+@api.post(
+    "/conversations/{conversation_id}/receipts",
+    auth=VisitorBearer(),
+    response=answers(OK, *VISITOR, 422),
+)
 def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) -> dict[str, Any]:
     conversation = _conversation(_visitor(request), conversation_id)
     conversation = services.visitor_receipts_mark(
@@ -314,7 +335,7 @@ def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) ->
     return visitor_conversation_payload(conversation)
 
 
-@api.post("/requests", auth=VisitorBearer(), response={201: dict})
+@api.post("/requests", auth=VisitorBearer(), response=answers({201: dict}, *VISITOR, 422, 429))
 def offline_request(request: HttpRequest, payload: RequestIn):  # type: ignore[no-untyped-def]
     """Leave a request when nobody can chat (the offline form)."""
     ctx = _visitor(request)
@@ -330,7 +351,11 @@ def offline_request(request: HttpRequest, payload: RequestIn):  # type: ignore[n
     return 201, visitor_conversation_payload(conversation)
 
 
-@api.post("/conversations/{conversation_id}/typing", auth=VisitorBearer())
+@api.post(
+    "/conversations/{conversation_id}/typing",
+    auth=VisitorBearer(),
+    response=answers(OK, *VISITOR, 422, 429),
+)
 def typing(request: HttpRequest, conversation_id: int, payload: TypingIn) -> dict[str, bool]:
     ctx = _visitor(request)
     conversation = _conversation(ctx, conversation_id)

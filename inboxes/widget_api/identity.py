@@ -35,7 +35,8 @@ def visitor_identify(
     """The contact the session should use from now on (possibly another, verified one)."""
     if user_id:
         expected = identity_hash(inbox=inbox, user_id=str(user_id))
-        if not user_hash or not hmac.compare_digest(expected, str(user_hash)):
+        # as bytes: compare_digest refuses str with non-ASCII characters
+        if not user_hash or not hmac.compare_digest(expected.encode(), str(user_hash).encode()):
             raise ValidationError({"user_hash": [_("The identity signature does not match.")]})
         known = Contact.objects.select_for_update().filter(external_id=str(user_id)).first()
         if known is not None and known.pk != contact.pk:

@@ -10,8 +10,10 @@ from ninja import NinjaAPI, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
+from inboxes.panel.api import ANY
 from inboxes.panel.api import router as conversations_router
 from inboxes.panel.api import status_router as routing_router
+from messenger.api_errors import answers
 from messenger.unavailable import database_unavailable_response
 from tenants.organization import selectors, services
 
@@ -100,7 +102,7 @@ def _admin(request: HttpRequest) -> None:
         raise HttpError(403, "Company admins only")
 
 
-@me_router.get("", response=MeOut)
+@me_router.get("", response=answers({200: MeOut}, *ANY))
 def me(request: HttpRequest) -> dict[str, object]:
     company = _company(request)
     user = request.user
@@ -115,7 +117,7 @@ def me(request: HttpRequest) -> dict[str, object]:
     }
 
 
-@me_router.patch("", response=MeOut)
+@me_router.patch("", response=answers({200: MeOut}, *ANY, 422))
 def me_update(request: HttpRequest, payload: MeIn) -> dict[str, object]:
     """The per-user mute of sounds and browser notifications."""
     request.user.notifications_muted = payload.notifications_muted
@@ -123,13 +125,13 @@ def me_update(request: HttpRequest, payload: MeIn) -> dict[str, object]:
     return me(request)
 
 
-@branches_router.get("", response=list[BranchOut])
+@branches_router.get("", response=answers({200: list[BranchOut]}, *ANY))
 def branch_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     _company(request)
     return list(selectors.branch_list())
 
 
-@branches_router.post("", response={201: BranchOut})
+@branches_router.post("", response=answers({201: BranchOut}, *ANY, 422))
 def branch_create(request: HttpRequest, payload: BranchIn):  # type: ignore[no-untyped-def]
     _admin(request)
     branch = services.branch_create(
@@ -142,7 +144,7 @@ def branch_create(request: HttpRequest, payload: BranchIn):  # type: ignore[no-u
     return 201, branch
 
 
-@team_router.get("", response=list[PersonOut])
+@team_router.get("", response=answers({200: list[PersonOut]}, *ANY))
 def team_list(request: HttpRequest) -> list[dict[str, object]]:
     _admin(request)
     return [

@@ -16,12 +16,13 @@ from django.core.asgi import get_asgi_application
 django_application = get_asgi_application()
 
 from inboxes.realtime.routing import websocket_urlpatterns  # noqa: E402
+from messenger.inputs import BodyLimitMiddleware  # noqa: E402
 from messenger.realtime import bind_server_loop  # noqa: E402
 
 application = bind_server_loop(
     ProtocolTypeRouter(
         {
-            "http": django_application,
+            "http": BodyLimitMiddleware(django_application),
             # Consumers authenticate and check origins themselves: the panel by session cookie
             # and same-host Origin, the widget by token and the inbox's domain allowlist.
             "websocket": URLRouter(websocket_urlpatterns),

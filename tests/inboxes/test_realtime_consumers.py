@@ -224,6 +224,42 @@ async def test_empty_or_oversized_message_over_the_socket_is_refused_and_not_sto
     await visitor.disconnect()
 
 
+@pytest.mark.parametrize("side", ["visitor", "operator"])
+@pytest.mark.parametrize("bad", ["\\u0000", "\\ud800"], ids=["nul", "surrogate"])
+async def test_text_postgres_cannot_store_gets_an_error_frame_and_the_socket_stays_open(
+    live_db, side, bad
+):
+    world = live_db["initech"]
+    setup = await _run(_visitor_setup, world)
+    if side == "visitor":
+        socket = visitor_socket(setup["token"])
+    else:
+        socket = operator_socket(world, await _run(_operator_cookie, world))
+    assert (await socket.connect())[0]
+    client_id = str(uuid.uuid4())
+    conversation_id = setup["conversation_id"]
+    await socket.send_to(  # the escape as JSON carries it
+        text_data=f'{{"type": "message.send", "conversation_id": {conversation_id}, '
+        f'"body": "a{bad}b", "client_id": "{client_id}"}}'
+    )
+    error = await next_of_type(socket, "error")
+    assert error == {
+        "type": "error",
+        "code": "invalid",
+        "detail": "Text must not contain NUL characters (U+0000) or invalid Unicode.",
+        "ref": client_id,
+    }
+    await socket.send_json_to({"type": "ping", "t": 1})
+    assert (await next_of_type(socket, "pong"))["t"] == 1
+
+    def stored() -> int:
+        with schema_context("co_initech"):
+            return Conversation.objects.get(pk=conversation_id).last_seq
+
+    assert await _run(stored) == 0
+    await socket.disconnect()
+
+
 async def test_visitor_socket_from_a_foreign_origin_or_with_a_bad_token_is_refused(live_db):
     setup = await _run(_visitor_setup, live_db["initech"])
     foreign = visitor_socket(setup["token"], origin="https://evil.test")

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "inboxes.widget_api.cors.WidgetCorsMiddleware",
     "messenger.tenancy.CompanyHostMiddleware",
+    "messenger.inputs.InputGuardMiddleware",  # NUL text and oversized bodies (after tenancy)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -212,7 +213,13 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
-DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+# Request bodies (messenger/inputs.py answers 413 beyond them, without reading the rest).
+# JSON and form bodies: a message is at most 10,000 characters, settings forms are small.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# The largest file an inbox may accept (its own limit is set in the panel, up to this).
+ATTACHMENT_MAX_MB = 25
+# An upload: the file plus the form data beside it.
+UPLOAD_REQUEST_MAX_BYTES = ATTACHMENT_MAX_MB * 1024 * 1024 + DATA_UPLOAD_MAX_MEMORY_SIZE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # The widget's built files (widget-cdn/dist), served at /cdn/ in development.
