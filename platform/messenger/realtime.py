@@ -19,7 +19,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from channels.layers import get_channel_layer
-from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import connection, transaction
 
 log = logging.getLogger(__name__)
@@ -146,6 +145,11 @@ atexit.register(_thread_loop.flush)
 
 
 async def _send_batch(batch: list[tuple[Any, list[str], dict[str, Any]]]) -> None:
+    # Imported here, where a layer exists (so its backend module is loaded already), not at
+    # the top: this module is imported by every service that publishes, in processes that
+    # may never publish (migrations, checks), and redis.asyncio is a large import.
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
     layer = batch[0][0]
     if not isinstance(layer, RedisPubSubChannelLayer):  # another layer: its own group_send
         for item_layer, names, message in batch:
