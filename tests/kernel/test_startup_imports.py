@@ -10,8 +10,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-# The ASGI app with both URL configurations loaded, as a server has them after its first
-# requests; then what `celery -A messenger` finds, and the broker it is configured with.
+# The ASGI app with both URL configurations loaded (every view, service and API schema
+# imported), before any request; then what `celery -A messenger` finds, and its broker.
 PROBE = """
 import json, sys
 import messenger.asgi
@@ -20,7 +20,11 @@ from django.urls import get_resolver
 get_resolver(settings.ROOT_URLCONF).url_patterns
 get_resolver(settings.PUBLIC_SCHEMA_URLCONF).url_patterns
 loaded = sorted(
-    name for name in ("celery", "kombu", "tenant_schemas_celery", "sentry_sdk", "markdown_it")
+    name
+    for name in (
+        "celery", "kombu", "tenant_schemas_celery", "sentry_sdk", "markdown_it", "redis",
+        "channels_redis",
+    )
     if name in sys.modules
 )
 from celery.app.utils import find_app
@@ -49,7 +53,8 @@ def test_a_web_process_loads_neither_celery_nor_sentry_until_it_needs_them():
         timeout=300,
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    # then Celery, Sentry and the Markdown parser are not loaded: nothing has used them yet
+    # then Celery, Sentry, the Markdown parser and the Redis clients are not loaded: no task,
+    # error, message or request has used them yet
     assert result["loaded"] == []
     # and `celery -A messenger` still finds the app, configured from the Django settings
     assert result["app_found"] and result["broker_is_configured"]
