@@ -129,7 +129,7 @@ class LiveStack:
             input=input_text,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=STARTUP_TIMEOUT_S + 60,  # a fresh process: its start-up, then its work
         )
         if check and result.returncode != 0:
             raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
