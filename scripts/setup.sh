@@ -11,7 +11,12 @@ fi
 if [ ! -x .venv/bin/uv ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
 fi
-.venv/bin/uv pip sync --quiet --python .venv/bin/python requirements/dev.lock
+# Bytecode is written here, at install time: PYTHONDONTWRITEBYTECODE=1 (CI, the image) or a
+# read-only checkout would otherwise make every process compile everything it imports at each
+# start. The .pyc files are timestamp-checked, so an edited source is never shadowed by its old
+# .pyc; both steps skip files whose .pyc is current.
+.venv/bin/uv pip sync --quiet --compile-bytecode --python .venv/bin/python requirements/dev.lock
+.venv/bin/python -m compileall -q manage.py platform tenants inboxes billing bench tests
 if [ -f widget-cdn/package.json ]; then
   (cd widget-cdn && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; } && npm run --silent build)
 fi

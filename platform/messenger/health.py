@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,6 +16,11 @@ def check_postgres() -> None:
 
 
 def check_redis() -> None:
+    # redis-py is imported here, on the first /readyz, not with this module: every process
+    # that loads the middleware (system checks, the ASGI app before its first request) would
+    # pay for its 60 modules otherwise.
+    import redis
+
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
     try:
         client.ping()

@@ -23,7 +23,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from channels.layers import get_channel_layer
-from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import connection, transaction
 
 log = logging.getLogger(__name__)
@@ -190,6 +189,11 @@ async def _send_batch(
     layer: Any, batch: list[tuple[Any, list[str], dict[str, Any]]], resync: set[str]
 ) -> None:
     """The batch's events, then a resync to the `resync` groups (events lost before)."""
+    # Imported here, where a layer exists (so its backend module is loaded already), not at
+    # the top: this module is imported by every service that publishes, in processes that
+    # may never publish (migrations, checks), and redis.asyncio is a large import.
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
     if resync:
         notice = {"type": RESYNC_HANDLER, "id": uuid.uuid4().hex}
         batch = [*batch, (layer, sorted(resync), notice)]

@@ -7,14 +7,21 @@ value written for one company can never be read through another's (ARCHITECTURE.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import redis
 from django.conf import settings
 from django.db import connection
+
+if TYPE_CHECKING:
+    import redis
 
 
 @lru_cache(maxsize=1)
 def redis_client() -> redis.Redis:
+    """The process's client. redis-py (with its asyncio and cluster modules) is loaded on the
+    first call, not by every module that builds keys, e.g. in migrations or checks."""
+    import redis
+
     return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
 
 

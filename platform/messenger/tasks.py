@@ -7,10 +7,12 @@ company) keeps every task in the company that caused it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from celery import Task
 from django.db import connection, transaction
+
+if TYPE_CHECKING:  # the task brings its Celery app along; a caller of this loads no Celery
+    from celery import Task
 
 
 def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:

@@ -271,7 +271,7 @@ def test_plain_text_shortcut_renders_exactly_as_the_full_markdown_pipeline(text)
     from inboxes.conversations import formatting
 
     full = formatting.nh3.clean(
-        formatting._markdown.render(text),
+        formatting._markdown().render(text),
         tags=formatting.ALLOWED_TAGS,
         attributes=formatting.ALLOWED_ATTRIBUTES,
         url_schemes=formatting.URL_SCHEMES,

@@ -143,3 +143,29 @@ def test_the_secret_entrypoint_ships_in_the_image() -> None:
 
     assert (REPO_DIR / entrypoint).is_file()
     assert not ignored(str(entrypoint))
+
+
+def test_the_image_carries_bytecode_for_dependencies_standard_library_and_code() -> None:
+    """Processes run with PYTHONDONTWRITEBYTECODE=1 as a user who cannot write the image: the
+    .pyc files must be made at build time, after the last file of the code is in place."""
+    deps = stages()["python-deps"]
+    deps_env = " ".join(rest for keyword, rest in deps if keyword == "ENV")
+    deps_runs = " ".join(rest for keyword, rest in deps if keyword == "RUN")
+    assert "UV_COMPILE_BYTECODE=1" in deps_env or re.search(
+        r"uv pip sync --compile-bytecode .*prod\.lock", deps_runs
+    )
+    runtime = stages()["runtime"]
+    compiles = [
+        index
+        for index, (keyword, rest) in enumerate(runtime)
+        if keyword == "RUN" and "compileall" in rest
+    ]
+    copies = [index for index, (keyword, _rest) in enumerate(runtime) if keyword == "COPY"]
+    (users,) = [index for index, (keyword, _rest) in enumerate(runtime) if keyword == "USER"]
+    command = " ".join(runtime[index][1] for index in compiles)
+
+    assert compiles, "the runtime stage compiles no bytecode"
+    assert "/usr/local/lib/python3.11" in command
+    assert re.search(r"compileall .*/app(\s|$)", command)
+    assert "unchecked-hash" not in command  # a stale .pyc must never win over its source
+    assert max(copies) < min(compiles) and max(compiles) < users

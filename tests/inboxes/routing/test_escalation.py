@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -22,6 +21,7 @@ from messenger.kernel.deadlines import deadlines_fire_due
 from messenger.kernel.models import Deadline
 from tenants.organization.services import branch_create
 from tests.inboxes.routing.conftest import new_chat, people
+from tests.processes import database_url, wait_for
 
 MANAGE_PY = Path(__file__).resolve().parents[3] / "manage.py"
 
@@ -102,7 +102,8 @@ def test_the_next_operator_is_not_the_same_one_while_others_exist(inbox, main_br
     assert set(seen) == {u.pk for u in team}
 
 
-def _runner(env: dict[str, str]) -> subprocess.Popen:
+def _runner() -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url()}
     return subprocess.Popen(
         [sys.executable, str(MANAGE_PY), "deadlines_run", "--threads", "2"],
         env=env,
@@ -111,9 +112,24 @@ def _runner(env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+def _wait_until_polling(runner: subprocess.Popen) -> None:
+    """Wait until `runner` fires deadlines: a probe of a kind nobody handles, due now, is
+    marked done by the first look of a runner, whatever the runner took to start."""
+    probe = Deadline.objects.create(
+        schema_name="public", kind="test-probe", object_id=runner.pid, due_at=timezone.now()
+    )
+
+    def probe_fired() -> bool:
+        assert runner.poll() is None, f"the deadline runner exited with {runner.returncode}"
+        return Deadline.objects.filter(pk=probe.pk, done_at__isnull=False).exists()
+
+    wait_for(probe_fired, what="the deadline runner's first look")
+
+
 def test_the_deadline_runner_escalates_on_time_after_being_killed_and_restarted(live_db):
-    """Timeout 2 s; the runner is killed before the deadline is due and started again: the
-    deadline lives in PostgreSQL, so the new runner fires it, once, within a second of due."""
+    """The runner is killed while a chat's timer is pending; the timer comes due while no
+    runner is alive: the timer lives in PostgreSQL, so the restarted runner fires it, once.
+    The next timer, due while the restarted runner is polling, fires within seconds of due."""
     with schema_context("co_initech"):
         branch = branch_create(name=f"Esc {time.time_ns()}", region="", timezone_name="UTC")
         team = people(branch, 2, prefix=f"w{branch.pk}-")
@@ -121,48 +137,56 @@ def test_the_deadline_runner_escalates_on_time_after_being_killed_and_restarted(
         RoutingRule.objects.all().delete()
         configuration.routing_rule_create(country_code="YY", region_code="", branch_id=branch.pk)
         config = RoutingSettings.current()
-        config.escalation_timeout_seconds = 2
+        config.escalation_timeout_seconds = 3600  # the test says when each timer comes due
         config.save()
         chat = new_chat(inbox, country_code="YY")
         holder = chat.assignee_id
-    db = connections["default"].settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
-    }
-    due_at = Deadline.objects.get(
-        schema_name="co_initech", kind="escalation", object_id=chat.pk, done_at=None
-    ).due_at
-    worker = _runner(env)
-    try:
-        time.sleep(0.8)
-        worker.send_signal(signal.SIGKILL)  # midway: before the deadline is due
-        worker.wait(timeout=10)
-        worker = _runner(env)
-        deadline = time.monotonic() + 25
+    other = ({u.pk for u in team} - {holder}).pop()
+
+    def timer() -> Deadline:
+        return Deadline.objects.get(
+            schema_name="co_initech", kind="escalation", object_id=chat.pk, done_at=None
+        )
+
+    def assignee() -> int | None:
         with schema_context("co_initech"):
-            while time.monotonic() < deadline:
-                chat.refresh_from_db()
-                if chat.assignee_id not in (holder, None):
-                    break
-                time.sleep(0.1)
-            assert chat.assignee_id == ({u.pk for u in team} - {holder}).pop()
-            fired = Deadline.objects.get(
-                schema_name="co_initech", kind="escalation", object_id=chat.pk, due_at=due_at
-            )
-            # generous for a shared machine; the runner looks every 0.1 s
-            assert (fired.done_at - fired.due_at).total_seconds() < 3
-            # the new holder opens it: no more escalations, and none fired twice
-            services.conversation_opened(conversation=chat, user=chat.assignee)
-            time.sleep(3)
-            assert len(escalations(chat)) == 1
+            chat.refresh_from_db()
+        return chat.assignee_id
+
+    first = timer()
+    worker = _runner()
+    try:
+        _wait_until_polling(worker)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+        Deadline.objects.filter(pk=first.pk).update(due_at=timezone.now())  # due, no runner
+        worker = _runner()
+        wait_for(lambda: assignee() == other, what="the escalation to the other operator")
+
+        second = timer()  # the new holder's, due in an hour; make it due in a second
+        _wait_until_polling(worker)
+        due_at = timezone.now() + timedelta(seconds=1)
+        Deadline.objects.filter(pk=second.pk).update(due_at=due_at)
+        wait_for(lambda: assignee() == holder, what="the escalation back to the first holder")
+        second.refresh_from_db()
+        # generous for a loaded machine; the runner looks every 0.1 s
+        assert (second.done_at - due_at).total_seconds() < 3
+
+        with schema_context("co_initech"):
+            # each timer fired once: one escalation each, none failed or retried
+            assert len(escalations(chat)) == 2
+            for fired in Deadline.objects.filter(pk__in=[first.pk, second.pk]):
+                assert fired.done_at is not None and fired.attempts == 0
+                assert fired.last_error == ""
+            # the holder opens it: the third timer stops for good
+            assert services.conversation_opened(conversation=chat, user=chat.assignee)
             assert not Deadline.objects.filter(
                 schema_name="co_initech", kind="escalation", object_id=chat.pk, done_at=None
             ).exists()
     finally:
         worker.terminate()
-        worker.wait(timeout=20)
+        worker.wait(timeout=30)
+        Deadline.objects.filter(kind="test-probe").delete()
         with schema_context("co_initech"):
             RoutingSettings.objects.update(escalation_timeout_seconds=240)
             RoutingRule.objects.filter(branch=branch).delete()
