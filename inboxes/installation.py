@@ -58,11 +58,19 @@ def first_inbox_create(*, company: Company, website: str = "") -> Inbox:
     )
 
 
+def widget_cdn_url() -> str:
+    """Where sites load the widget's files: the CDN when configured, else this app's /cdn."""
+    return settings.WIDGET_CDN_URL or base_url("/cdn").rstrip("/")
+
+
 def embed_snippet(inbox: Inbox) -> str:
-    """The copy-paste code for the site: a tiny async loader, nothing else up front."""
-    base = base_url("").rstrip("/")
-    key = inbox.public_key
-    return f'<script async src="{base}/cdn/loader.js" data-messenger-key="{key}"></script>'
+    """The copy-paste code for the site: a tiny async loader from the CDN, nothing else up
+    front; `data-messenger-host` names the Messenger host it talks to."""
+    host = base_url("").rstrip("/")
+    return (
+        f'<script async src="{widget_cdn_url()}/loader.js" '
+        f'data-messenger-key="{inbox.public_key}" data-messenger-host="{host}"></script>'
+    )
 
 
 def install_seen(*, inbox: Inbox, origin: str) -> None:

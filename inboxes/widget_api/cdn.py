@@ -12,6 +12,7 @@ import json
 import mimetypes
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection
@@ -20,6 +21,7 @@ from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from inboxes.installation import widget_cdn_url
 from inboxes.models import Inbox
 from inboxes.widget_api.blocked import blocked_origin_record
 from inboxes.widget_api.context import WidgetError, inbox_for_key
@@ -55,13 +57,20 @@ def cdn_file_view(request: HttpRequest, name: str) -> HttpResponse:
         path.open("rb"), content_type=mimetypes.guess_type(name)[0] or "application/octet-stream"
     )
     if name == LOADER:
-        response["Cache-Control"] = "public, max-age=300"
+        # Sites embed this one name: a new release reaches them within minutes, and a stale
+        # copy may serve while the fresh one is fetched.
+        response["Cache-Control"] = "public, max-age=300, stale-while-revalidate=86400"
     else:
         response["Cache-Control"] = "public, max-age=31536000, immutable"
     response["Access-Control-Allow-Origin"] = "*"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def frame_ancestors(inbox: Inbox) -> str:
@@ -99,13 +108,15 @@ def frame_view(request: HttpRequest, public_key: str) -> HttpResponse:
         {
             "public_key": public_key,
             "widget_js": manifest().get("widget.js", ""),
+            "cdn": widget_cdn_url(),
             "language": request.GET.get("lang") or inbox.language,
         },
     )
     response["Content-Security-Policy"] = (
         f"frame-ancestors {frame_ancestors(inbox)}; default-src 'self'; "
         "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-        "connect-src 'self' ws: wss:; script-src 'self'; base-uri 'none'; form-action 'none'"
+        f"connect-src 'self' ws: wss:; script-src 'self' {_origin(widget_cdn_url())}; "
+        "base-uri 'none'; form-action 'none'"
     )
     response["Referrer-Policy"] = "strict-origin-when-cross-origin"
     return response

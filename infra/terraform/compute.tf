@@ -16,6 +16,7 @@ locals {
   app_environment = {
     DJANGO_DEBUG              = "0"
     DB_POOL_MAX_SIZE          = tostring(var.web_db_pool_max_size)
+    WIDGET_CDN_URL            = "https://${local.cdn_host}/cdn"
     BASE_HOST                 = var.base_host
     PUBLIC_SCHEME             = "https"
     SECURE_COOKIES            = "1"

@@ -19,8 +19,8 @@ output "cdn_provider_cname" {
 }
 
 output "widget_snippet_host" {
-  description = "Host in the snippet sites embed (https://<host>/cdn/loader.js). It is the Messenger host, not the CDN: the loader takes the Messenger origin from its own URL, and the chat frame loads its script from its own origin."
-  value       = var.base_host
+  description = "Host sites load the widget from (https://<host>/cdn/loader.js, the snippet's src): the CDN. The snippet names the Messenger host (API and chat frame) in data-messenger-host."
+  value       = local.cdn_host
 }
 
 output "attachments_bucket" {

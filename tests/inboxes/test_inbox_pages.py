@@ -150,3 +150,26 @@ def test_install_instructions_go_to_the_developer_in_the_companys_language(
     assert "Как установить чат" in message.subject
     assert inbox.public_key in message.body and "</body>" in message.body
     assert inbox.identity_secret not in message.body
+
+
+def test_the_snippet_loads_from_the_cdn_and_names_the_messenger_host(acme: TenantWorld, settings):
+    settings.WIDGET_CDN_URL = "https://cdn.messenger.example/cdn"
+    with schema_context(acme.company.schema_name):
+        inbox = inbox_create(name="Via CDN", allowed_domains=["shop.example.com"])
+    page = acme.login().get(f"/settings/inboxes/{inbox.pk}/").content.decode()
+    # (escaped: the snippet is shown as text in a textarea)
+    assert "src=&quot;https://cdn.messenger.example/cdn/loader.js&quot;" in page
+    assert f"data-messenger-key=&quot;{inbox.public_key}&quot;" in page
+    assert "data-messenger-host=&quot;https://localhost&quot;" in page
+    frame = Client(HTTP_HOST="localhost").get(
+        f"/widget/frame/{inbox.public_key}/", HTTP_REFERER="https://shop.example.com/"
+    )
+    assert frame.status_code == 200
+    assert "script-src 'self' https://cdn.messenger.example;" in frame["Content-Security-Policy"]
+    assert 'src="https://cdn.messenger.example/cdn/widget.' in frame.content.decode()
+
+
+def test_loader_is_cached_briefly_with_stale_while_revalidate(db):  # type: ignore[no-untyped-def]
+    response = Client(HTTP_HOST="localhost").get("/cdn/loader.js")  # built by scripts/setup.sh
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=300, stale-while-revalidate=86400"

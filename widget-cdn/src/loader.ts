@@ -1,7 +1,8 @@
 /**
  * The loader: the one script a site embeds.
  *
- *   <script async src="{BASE}/cdn/loader.js" data-messenger-key="{public_key}"></script>
+ *   <script async src="{CDN}/loader.js" data-messenger-key="{public_key}"
+ *           data-messenger-host="{BASE}"></script>
  *
  * It asks for the inbox's config (403 when the site is not allowed: then it shows nothing),
  * draws the launcher in a closed shadow root, and loads the chat (an iframe to the Messenger
@@ -42,8 +43,9 @@ const ICONS =
     doc.querySelector("script[data-messenger-key]")) as HTMLScriptElement | null;
   const key = script && script.getAttribute("data-messenger-key");
   if (!script || !key) return;
-  const BASE = new URL(script.src, location.href).origin;
-  const TOKEN_KEY = `messenger:${key}:token`;
+  // The Messenger host (API and chat frame); the loader itself may come from a CDN.
+  const BASE = script.getAttribute("data-messenger-host") || new URL(script.src, location.href).origin;
+  const TOKEN_KEY = `messenger:${key}`;
   /** The visitor token in the site's own storage: read it, or write `value` ("" forgets). */
   const token = (value?: string): string => {
     try {
@@ -135,7 +137,7 @@ const ICONS =
     if (message.m === "hello") {
       (frame.contentWindow as Window).postMessage({ m: "token", d: token() } as ToFrame, BASE);
     } else if (message.m === "token") {
-      if (typeof message.d === "string") token(message.d);
+      token(message.d); // only our frame (origin and window checked above) sends this
     } else if (message.m === "ready") {
       ready = true;
       queue.splice(0).forEach(post);

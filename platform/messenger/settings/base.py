@@ -224,3 +224,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # The widget's built files (widget-cdn/dist), served at /cdn/ in development.
 WIDGET_DIST_DIR: str = env.str("WIDGET_DIST_DIR", default=str(REPO_DIR / "widget-cdn" / "dist"))
+# Where sites load the widget's files from: the CDN in production ("https://cdn.<host>/cdn");
+# empty serves them from this app's own /cdn/ (development, tests).
+WIDGET_CDN_URL: str = env.str("WIDGET_CDN_URL", default="").rstrip("/")
