@@ -1,7 +1,7 @@
 """Raw Redis access for what the cache API cannot express (presence, counters, streams).
 
 Every key is built by `tenant_key`, which always carries the active company's schema, so a
-value written for one company can never be read through another's (ARCHITECTURE.md, Tenancy).
+value written for one company can never be read through another's (docs/architecture.md, Tenancy).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The base host (`BASE_HOST`) is the public schema (signup, console); `<slug>.<BASE_HOST>` and any
 custom domain row select that company's schema. Widget and public API requests will resolve their
-company from a key instead (ARCHITECTURE.md, Tenancy).
+company from a key instead (docs/architecture.md, Tenancy).
 """
 
 from __future__ import annotations

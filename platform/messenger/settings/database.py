@@ -46,7 +46,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        # Every key carries the schema of the active company (ARCHITECTURE.md, Tenancy).
+        # Every key carries the schema of the active company (docs/architecture.md, Tenancy).
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="m"),

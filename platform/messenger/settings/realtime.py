@@ -6,7 +6,7 @@ from .env import env
 CHANNEL_LAYERS = {
     "default": {
         # Pub/sub layer: held 500 msg/s at p99 2.7 ms where the core layer saturated
-        # (ARCHITECTURE.md, Real time). Ours re-subscribes after a Redis outage and tells the
+        # (docs/architecture.md, Real time). Ours re-subscribes after a Redis outage and tells the
         # sockets to resync (messenger.channel_layer).
         "BACKEND": "messenger.channel_layer.ResilientPubSubChannelLayer",
         "CONFIG": {
