@@ -25,7 +25,6 @@ from inboxes.services import (
     inbox_restore,
     inbox_update,
 )
-from inboxes.tasks import install_instructions_email
 from inboxes.widget_api.blocked import blocked_origins
 from inboxes.widget_api.origins import allowed_domains_validate
 from messenger.tasks import enqueue_on_commit
@@ -172,6 +171,9 @@ def inbox_instructions_send_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Enter a valid email address."))
         return redirect("inbox-edit", pk=pk)
     email = form.cleaned_data["email"]
+    # Imported here: the task brings the Celery app, which a web process loads only to send.
+    from inboxes.tasks import install_instructions_email
+
     enqueue_on_commit(install_instructions_email, inbox.pk, email, request.user.full_name)  # type: ignore[union-attr]
     messages.success(request, _("Instructions sent to %(email)s.") % {"email": email})
     return redirect("inbox-edit", pk=pk)
