@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import time
 
-import redis
-
 from messenger.redis_keys import redis_client, tenant_key
 
 log = logging.getLogger(__name__)
@@ -28,11 +26,13 @@ def presence_touch(*, schema_name: str, user_id: int, socket_id: str) -> bool:
     """Record a live socket; True when the user was offline before it (False when Redis
     cannot tell: nothing is announced)."""
     client, key, now = redis_client(), _key(schema_name), time.time()
+    from redis import RedisError  # loaded by redis_client(), not by importing this module
+
     try:
         was_online = user_online(schema_name=schema_name, user_id=user_id, now=now)
         client.zadd(key, {f"{user_id}:{socket_id}": now + SOCKET_TTL_SECONDS})
         client.expire(key, SOCKET_TTL_SECONDS * 4)
-    except redis.RedisError:
+    except RedisError:
         log.warning("presence not recorded: Redis unavailable", exc_info=True)
         return False
     return not was_online
@@ -43,10 +43,12 @@ def presence_drop(*, schema_name: str, user_id: int, socket_id: str) -> bool:
     tell: the presence grace period then checks again (the user's other sockets record
     themselves as soon as Redis is back)."""
     client = redis_client()
+    from redis import RedisError  # loaded by redis_client(), not by importing this module
+
     try:
         client.zrem(_key(schema_name), f"{user_id}:{socket_id}")
         return not user_online(schema_name=schema_name, user_id=user_id)
-    except redis.RedisError:
+    except RedisError:
         log.warning("presence not dropped: Redis unavailable", exc_info=True)
         return True
 

@@ -25,7 +25,6 @@ from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 from django_ratelimit.core import get_usage
-from redis.exceptions import RedisError
 
 from inboxes.conversations.services import conversation_open_for
 from inboxes.models import Contact, Inbox
@@ -33,6 +32,15 @@ from inboxes.widget_api.context import WidgetError
 from tenants.accounts.ratelimits import ip_key, rate_setting
 
 log = logging.getLogger(__name__)
+
+
+def _cache_unavailable() -> tuple[type[BaseException], ...]:
+    """What the Redis cache raises when Redis is away. Looked up when an error is being
+    handled (redis-py is loaded by the cache backend by then), so importing this module
+    loads no Redis client."""
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
 
 NETWORK_LIMITED = gettext_lazy(
     "Too many chats are being started from your network. Please try again in a few minutes."
@@ -123,7 +131,7 @@ def limits_spend(
                 rate=rate_setting(limit.setting),
                 increment=True,
             )
-        except (RedisError, OSError):
+        except _cache_unavailable():
             log.warning("rate limit counter unavailable", extra={"ratelimit": limit.group})
             return
         if usage is None or not usage["should_limit"]:
