@@ -473,6 +473,11 @@ def test_widget_offline_takes_a_request_full_screen_on_a_phone(
     frame.get_by_role("button", name="Отправить заявку").click()
     expect(frame.get_by_label("Email или телефон")).to_have_attribute("aria-invalid", "true")
     expect(frame.locator("#e-contact")).to_have_text("Заполните это поле.")
+    # A contact that is neither an address nor a number: said in the widget's language (the
+    # browser asks for English), next to the field.
+    frame.get_by_label("Email или телефон").fill("12345")
+    frame.get_by_role("button", name="Отправить заявку").click()
+    expect(frame.locator("#e-contact")).to_have_text("Введите корректный номер телефона.")
     frame.get_by_label("Ваше имя").fill("Olga")
     email = f"olga-{secrets.token_hex(3)}@example.com"
     frame.get_by_label("Email или телефон").fill(email)
