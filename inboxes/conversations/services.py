@@ -18,6 +18,11 @@ from django.utils.translation import gettext as _
 
 from inboxes.conversations import events, recipients, visitor_sql
 from inboxes.conversations.announce import conversation_announce
+from inboxes.conversations.contact_info import (
+    contact_info_parse,
+    email_normalize,
+    phone_normalize,
+)
 from inboxes.conversations.formatting import markdown_render
 from inboxes.conversations.payloads import (
     conversation_payload,
@@ -34,6 +39,7 @@ from inboxes.models import (
 from inboxes.models.message import BODY_MAX_LENGTH
 from messenger.geo import GeoLocation
 from messenger.realtime import publish, publish_on_commit
+from messenger.tasks import enqueue_on_commit
 from tenants.accounts.models import User
 
 PREVIEW_LENGTH = 140
@@ -96,22 +102,23 @@ def contact_seen(
 def contact_update(
     *, contact: Contact, name: str | None = None, email: str | None = None, phone: str | None = None
 ) -> Contact:
-    """The visitor's own details; stored as given (shown as text everywhere, never HTML)."""
-    from django.core.validators import validate_email
-
+    """The visitor's own details; the address and number checked and normalised (see
+    contact_info), all stored as text (shown as text everywhere, never HTML)."""
     errors: dict[str, list[str]] = {}
-    if email:
-        try:
-            validate_email(email.strip())
-        except ValidationError:
-            errors["email"] = [_("Enter a valid email address.")]
+    values: dict[str, str | None] = {"name": name, "email": email, "phone": phone}
     if name is not None and len(name.strip()) > 120:
         errors["name"] = [_("The name is too long.")]
-    if phone is not None and len(phone.strip()) > 40:
-        errors["phone"] = [_("The phone number is too long.")]
+    for field, normalize in (("email", email_normalize), ("phone", phone_normalize)):
+        value = (values[field] or "").strip()
+        if not value:
+            continue
+        try:
+            values[field] = normalize(value, field=field)
+        except ValidationError as error:
+            errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
-    for field, value in (("name", name), ("email", email), ("phone", phone)):
+    for field, value in values.items():
         if value is not None:
             setattr(contact, field, value.strip())
     contact.save(update_fields=["name", "email", "phone"])
@@ -128,20 +135,27 @@ def offline_request_create(
     body: object,
     client_id: uuid.UUID | str,
 ) -> Conversation:
-    """ "Nobody is here, leave a request" (roadmap item 12): saved as a conversation marked
-    as a request, waiting in the panel for follow-up."""
-    text = body_validate(body)
-    info = (contact_info or "").strip()
-    if not info:
-        raise ValidationError({"contact": [_("Leave an email or a phone number.")]})
-    if len(info) > 120:
-        raise ValidationError({"contact": [_("The contact is too long.")]})
-    if "@" in info:
-        contact_update(contact=contact, name=name, email=info)
-    else:
-        contact_update(contact=contact, name=name, phone=info)
+    """ "Nobody is here, leave a request": saved as a conversation marked as a request,
+    waiting in the panel for follow-up; once committed, the people who follow it up are
+    emailed (see notifications)."""
+    from inboxes.tasks import offline_request_notify
+
+    errors: dict[str, list[str]] = {}
+    text, info = "", None
+    try:
+        text = body_validate(body)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        info = contact_info_parse(contact_info)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors or info is None:
+        raise ValidationError(errors)  # every field's error at once, for the form
+    contact_update(contact=contact, name=name, **{info.kind: info.value})
     conversation, _created = conversation_start(inbox=inbox, contact=contact, is_request=True)
     message_create(conversation=conversation, sender_type="visitor", body=text, client_id=client_id)
+    enqueue_on_commit(offline_request_notify, conversation.pk)
     return conversation
 
 
@@ -169,7 +183,7 @@ def conversation_start(
 ) -> tuple[Conversation, bool]:
     """Resume the contact's open conversation in the inbox, or start one and route it.
     Returns (conversation, created)."""
-    from inboxes.routing.services import conversation_route
+    from inboxes.routing.services import conversation_place, conversation_route
 
     # Lock the contact row so two tabs starting at once get one conversation.
     Contact.objects.select_for_update().filter(pk=contact.pk).first()
@@ -181,6 +195,7 @@ def conversation_start(
         conversation.status = Conversation.Status.PENDING
         conversation.queued_at = timezone.now()
         conversation.save(update_fields=["status", "queued_at"])
+        conversation_place(conversation, geo=contact_geo(contact))
     else:
         conversation_route(conversation, geo=contact_geo(contact))
     conversation = Conversation.objects.select_related("contact", "assignee").get(

@@ -15,12 +15,14 @@ import logging
 import math
 import time
 import uuid
+from contextlib import nullcontext
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import translation
 
 from inboxes.conversations import events, selectors, services
 from inboxes.conversations.payloads import message_payload
@@ -32,6 +34,7 @@ from inboxes.realtime.throttle import Throttle, throttle_for
 from inboxes.routing import services as routing
 from inboxes.widget_api.context import WidgetError, visitor_for_ticket
 from inboxes.widget_api.ratelimits import MESSAGE_LIMITED
+from messenger.i18n import LANGUAGE_CODES
 from messenger.inputs import has_unstorable_text, unstorable_text_message
 from messenger.realtime import COMPANY_GROUP, RESYNC_FRAME, group, publish
 
@@ -58,6 +61,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
     # the socket closes with this code, and frames still arriving are refused.
     ended = False
     ended_close_code = CLOSE_SESSION_ENDED
+    # The language the client's error frames are in; None: the active one (the panel's).
+    language: str | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' own dispatch first closes stale connections on the single database
@@ -126,6 +131,12 @@ class BaseConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self.send_error("unknown_type", f"Unknown frame type: {kind[:40]}")
             return
+        with translation.override(self.language) if self.language else nullcontext():
+            await self.act(handler, kind, frame)
+
+    async def act(self, handler: Any, kind: str, frame: dict[str, Any]) -> None:
+        """An action frame: admitted by the rate limits, then handled; a refusal is an error
+        frame."""
         if not await self.admit(kind, frame):
             return
         try:
@@ -264,8 +275,10 @@ def _int(frame: dict[str, Any], name: str) -> int:
 
 
 class VisitorConsumer(BaseConsumer):
-    """`/ws/widget/?ticket=…&site=…`: one visitor (all their tabs join the contact's group).
-    The ticket is a one-time stand-in for the visitor's token (`POST /widget/v1/tickets`)."""
+    """`/ws/widget/?ticket=…&site=…&lang=…`: one visitor (all their tabs join the contact's
+    group). The ticket is a one-time stand-in for the visitor's token (`POST
+    /widget/v1/tickets`); `lang` is the widget's language (else the inbox's), which refusals
+    are written in."""
 
     # The company was suspended or deleted: the widget treats it as a refused socket and stops.
     ended_close_code = CLOSE_FORBIDDEN
@@ -291,6 +304,8 @@ class VisitorConsumer(BaseConsumer):
         self.schema_name = ctx.company.schema_name
         self.contact_id = ctx.contact.pk
         self.inbox_id = ctx.inbox.pk
+        lang = (query.get("lang") or [""])[0]
+        self.language = lang if lang in LANGUAGE_CODES else ctx.inbox.language
         self.throttles = {
             "message.send": throttle_for("RATELIMIT_WIDGET_MESSAGE_VISITOR"),
             "typing": throttle_for("RATELIMIT_WIDGET_TYPING_VISITOR"),

@@ -286,10 +286,9 @@ def _copy_assignment(source: Conversation, *, into: Conversation) -> None:
     into.assignee = source.assignee
 
 
-def conversation_route(conversation: Conversation, *, geo: GeoLocation | None) -> None:
-    """Route a new conversation: record where the visitor is and why it lands where it does,
-    then assign it, or keep it waiting with the out-of-hours message. The caller announces
-    the new conversation to the audience this leaves it with."""
+def conversation_place(conversation: Conversation, *, geo: GeoLocation | None) -> BranchDecision:
+    """Record where the visitor is and which branch the conversation lands in, and why; no
+    one is assigned (an offline request waits there for the branch to follow it up)."""
     # The reason is stored text: write it in the company's language, not the visitor's.
     with translation.override(_company_language()):
         decision = branch_decide(geo=geo)
@@ -302,6 +301,14 @@ def conversation_route(conversation: Conversation, *, geo: GeoLocation | None) -
     conversation.save(
         update_fields=["country_code", "region_code", "region_name", "branch", "routing_reason"]
     )
+    return decision
+
+
+def conversation_route(conversation: Conversation, *, geo: GeoLocation | None) -> None:
+    """Route a new conversation: place it in its branch, then assign it, or keep it waiting
+    with the out-of-hours message. The caller announces the new conversation to the audience
+    this leaves it with."""
+    decision = conversation_place(conversation, geo=geo)
     if decision.out_of_hours:
         _assign(conversation, None, reason=Reason.QUEUE, note=decision.reason, announce=False)
         _out_of_hours_message(conversation)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import File, NinjaAPI, Query, Schema, UploadedFile
 from ninja.security import HttpBearer
@@ -39,12 +40,23 @@ from inboxes.widget_api.tickets import ticket_issue
 from inboxes.widget_api.tokens import visitor_token_make, visitor_token_read
 from messenger.api_errors import answers
 from messenger.geo import client_ip, geo_lookup
+from messenger.i18n import LANGUAGE_CODES, widget_language
 from messenger.unavailable import database_unavailable_response
+
+
+def _inbox_language(request: HttpRequest, inbox: Inbox) -> None:
+    """Answer in the inbox's language when the caller names none of its own (`X-Widget-Lang`,
+    which the widget always sends): a visitor's browser never chooses it."""
+    if not widget_language(request) and inbox.language in LANGUAGE_CODES:
+        translation.activate(inbox.language)
+        request.LANGUAGE_CODE = inbox.language
 
 
 class VisitorBearer(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> VisitorContext:
-        return visitor_for_token(token, request.headers)
+        ctx = visitor_for_token(token, request.headers)
+        _inbox_language(request, ctx.inbox)
+        return ctx
 
 
 api = NinjaAPI(title="Messenger widget API", version="1", urls_namespace="widget-api")
@@ -151,6 +163,7 @@ def _conversation(ctx: VisitorContext, conversation_id: int) -> Conversation:
 @api.get("/inboxes/{public_key}/config", auth=None, response=answers(OK, *ANY))
 def config(request: HttpRequest, public_key: str) -> dict[str, Any]:
     _, inbox = inbox_for_key(public_key, request.headers)
+    _inbox_language(request, inbox)
     # The loader asks from the customer's page: its allowed Origin is the install check.
     install_seen(inbox=inbox, origin=request.headers.get("Origin", ""))
     return inbox_config(inbox)
@@ -160,6 +173,7 @@ def config(request: HttpRequest, public_key: str) -> dict[str, Any]:
 def session(request: HttpRequest, public_key: str, payload: SessionIn) -> dict[str, Any]:
     """Create a visitor session, or resume the one a still-valid token names."""
     company, inbox = inbox_for_key(public_key, request.headers)
+    _inbox_language(request, inbox)
     claims = visitor_token_read(payload.token or "")
     contact = None
     if claims and claims.schema_name == company.schema_name and claims.inbox_id == inbox.pk:

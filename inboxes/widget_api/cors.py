@@ -25,7 +25,7 @@ class WidgetCorsMiddleware:
             response = HttpResponse(status=204)
             response["Access-Control-Allow-Methods"] = "GET, POST, PATCH, OPTIONS"
             response["Access-Control-Allow-Headers"] = (
-                "Authorization, Content-Type, Last-Event-ID, X-Widget-Site"
+                "Authorization, Content-Type, Last-Event-ID, X-Widget-Lang, X-Widget-Site"
             )
             response["Access-Control-Max-Age"] = "600"
         else:

@@ -42,6 +42,7 @@ def _cache_unavailable() -> tuple[type[BaseException], ...]:
 
     return (RedisError, OSError)
 
+
 NETWORK_LIMITED = gettext_lazy(
     "Too many chats are being started from your network. Please try again in a few minutes."
 )

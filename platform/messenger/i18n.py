@@ -1,4 +1,7 @@
-"""Language choice: the user's own choice, else the company's language, else the browser's."""
+"""Language choice: the user's own choice, else the company's language, else the browser's.
+
+The chat widget names the language it runs in with `X-Widget-Lang` on every widget API call;
+its answers (errors included) are in that language, never the browser's."""
 
 from __future__ import annotations
 
@@ -9,10 +12,23 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
+WIDGET_PREFIX = "/widget/"
+WIDGET_LANGUAGE_HEADER = "X-Widget-Lang"
+
+
+def widget_language(request: HttpRequest) -> str:
+    """The language a widget API call names in `X-Widget-Lang`, or "" when none it knows."""
+    if not request.path.startswith(WIDGET_PREFIX):
+        return ""
+    language = request.headers.get(WIDGET_LANGUAGE_HEADER, "")
+    return language if language in LANGUAGE_CODES else ""
 
 
 def request_language(request: HttpRequest) -> str:
     """The language a request is answered in."""
+    widget = widget_language(request)
+    if widget:
+        return widget
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     if chosen in LANGUAGE_CODES:
         return chosen

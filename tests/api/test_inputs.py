@@ -100,13 +100,14 @@ def test_nul_in_a_cookie_is_400(inbox):
     _assert_refused(client.get(f"/widget/v1/inboxes/{inbox.public_key}/config", HTTP_ORIGIN=ORIGIN))
 
 
-def test_the_refusal_is_in_the_visitors_language(visitor):
+def test_the_refusal_is_in_the_widgets_language_not_the_browsers(visitor):
     conversation_id = visitor.start()
     response = visitor.call(
         "post",
         f"/conversations/{conversation_id}/messages",
         {"body": f"a{NUL}", "client_id": str(uuid.uuid4())},
-        HTTP_ACCEPT_LANGUAGE="ru",
+        HTTP_X_WIDGET_LANG="ru",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     _assert_refused(response, language="ru")
 

@@ -410,13 +410,13 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     requester.goto(f"{stack.base_url}/demo/")
     open_widget(requester)
     body = f"Please call me back about a refund {marker}"
-    status = requester.evaluate(
+    status, request_id = requester.evaluate(
         """async ([token, body]) => {
             const response = await fetch("/widget/v1/requests", {method: "POST",
                 headers: {"Content-Type": "application/json", Authorization: `Bearer ${token}`},
                 body: JSON.stringify({name: "Пётр", contact: "+7 900 000-00-00", body,
                                       client_id: crypto.randomUUID()})});
-            return response.status;
+            return [response.status, (await response.json()).id];
         }""",
         [requester.evaluate(TOKEN_JS), body],
     )
@@ -431,4 +431,10 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     )
     expect(operator.locator("#contact-history .dlg-history-empty")).to_be_visible()  # not routed
     shot(operator, "an offline request waits in the list")
+    # The request email's link (/dialogs/?c=<id>) opens it, as #<id> like any other.
+    link = operator.context.new_page()
+    link.goto(operator.url.split("#")[0].split("?")[0] + f"?c={request_id}")
+    link.wait_for_url(re.compile(rf"/dialogs/#{request_id}$"))
+    expect(link.locator("#dlg-message-list")).to_contain_text(body)
+    link.close()
     assert errors == []

@@ -473,6 +473,11 @@ def test_widget_offline_takes_a_request_full_screen_on_a_phone(
     frame.get_by_role("button", name="Отправить заявку").click()
     expect(frame.get_by_label("Email или телефон")).to_have_attribute("aria-invalid", "true")
     expect(frame.locator("#e-contact")).to_have_text("Заполните это поле.")
+    # A contact that is neither an address nor a number: said in the widget's language (the
+    # browser asks for English), next to the field.
+    frame.get_by_label("Email или телефон").fill("12345")
+    frame.get_by_role("button", name="Отправить заявку").click()
+    expect(frame.locator("#e-contact")).to_have_text("Введите корректный номер телефона.")
     frame.get_by_label("Ваше имя").fill("Olga")
     email = f"olga-{secrets.token_hex(3)}@example.com"
     frame.get_by_label("Email или телефон").fill(email)
@@ -553,5 +558,64 @@ def test_widget_falls_back_to_sse_when_websockets_are_blocked(
         expect(frame.locator(".log .m.op .body")).to_have_text("Answer over the event stream")
         expect(frame.locator(".m.me .ticks")).to_have_text("✓✓")
         snap(shot, visitor, "reply over server-sent events")
+    finally:
+        demo_inbox(stack, allowed_domains=original["allowed"])
+
+
+def test_widget_counts_characters_near_the_limit_and_refuses_a_longer_message_keeping_it(
+    demo_company: LiveStack,
+    widget_dist: Path,
+    customer_site: Callable[[str, str], str],
+    new_context: Callable[[], Any],
+    shot: Any,
+) -> None:
+    stack = demo_company
+    original = demo_inbox(stack)
+    inbox = demo_inbox(stack, allowed_domains=["127.0.0.1"])
+    try:
+        operator = new_context().new_page()
+        panel_login(operator, stack)
+        operator.wait_for_function(
+            "() => window.MessengerPanel && window.MessengerPanel.connected()"
+        )
+        operator.wait_for_timeout(300)  # the socket's connect marks the operator online
+        visitor = new_context().new_page()
+        visitor.goto(
+            customer_site("127.0.0.1", SNIPPET.format(base=stack.base_url, key=inbox["key"]))
+        )
+        visitor.locator("messenger-chat").click()
+        frame = chat_frame(visitor)
+        composer = frame.locator("textarea.input")
+        counter = frame.locator("#count")
+        composer.fill("a" * 8_999)
+        expect(counter).to_be_hidden()  # far from the limit: the hint, no counter
+        expect(frame.locator("#hint")).to_be_visible()
+        composer.fill("б" * 9_120)
+        expect(counter).to_have_text(re.compile(r"^9\s120 / 10\s000$"))
+        expect(frame.locator("#hint")).to_be_hidden()
+
+        # Over the limit: refused with a message, nothing sent, the text kept as it was.
+        too_long = "б" * 10_001
+        composer.fill(too_long)
+        expect(counter).to_have_class(re.compile(r"\bover\b"))
+        composer.press("Enter")
+        refusal = frame.locator(".composer .cerr")
+        expect(refusal).to_have_text(
+            re.compile(
+                r"^Сообщение слишком длинное: не больше 10\s000 символов\. "
+                r"Сократите его или отправьте частями\.$"
+            )
+        )
+        snap(shot, visitor, "a message over the limit is refused and kept")
+        assert composer.input_value() == too_long
+        assert frame.locator(".log .m.me").count() == 0
+
+        # Shortened to the limit, the message goes.
+        composer.press("End")
+        composer.press("Backspace")
+        expect(refusal).to_be_hidden()
+        composer.press("Enter")
+        expect(frame.locator(".m.me[data-seq='1']")).to_be_visible()
+        expect(counter).to_be_hidden()
     finally:
         demo_inbox(stack, allowed_domains=original["allowed"])

@@ -23,6 +23,7 @@ class Visitor:
 
     def call(self, method: str, path: str, data: dict | None = None, **headers: str):  # type: ignore[no-untyped-def]
         headers.setdefault("HTTP_ORIGIN", ORIGIN)
+        headers.setdefault("HTTP_X_WIDGET_LANG", "en")  # as the widget does, in its language
         return getattr(self.client, method)(
             f"/widget/v1{path}",
             data=data,

@@ -41,11 +41,11 @@ def _operator_cookie(world, email: str = "op@example.com") -> str:  # type: igno
     return client.cookies["msid"].value
 
 
-def visitor_socket(token: str, origin: str = ORIGIN) -> WebsocketCommunicator:
+def visitor_socket(token: str, origin: str = ORIGIN, lang: str = "en") -> WebsocketCommunicator:
     """A visitor socket opened as the widget does: with a one-time ticket for `token`."""
     return WebsocketCommunicator(
         application,
-        f"/ws/widget/?ticket={ticket_issue(token)}",
+        f"/ws/widget/?ticket={ticket_issue(token)}&lang={lang}",
         headers=[(b"host", b"localhost"), (b"origin", origin.encode())],
     )
 
@@ -554,3 +554,33 @@ def _user_id(world, email: str) -> int:  # type: ignore[no-untyped-def]
 
     with schema_context(world.company.schema_name):
         return User.objects.get(email=email).pk
+
+
+@pytest.mark.parametrize(
+    ("lang", "refusal"),
+    [
+        ("en", "The message is longer than 10000 characters."),
+        ("ru", "Сообщение слишком длинное: максимум 10000 симв."),
+    ],
+)
+async def test_a_message_over_the_limit_is_refused_in_the_widgets_language(live_db, lang, refusal):
+    setup = await _run(_visitor_setup, live_db["initech"])
+    visitor = visitor_socket(setup["token"], lang=lang)
+    assert (await visitor.connect())[0]
+    client_id = str(uuid.uuid4())
+    await visitor.send_json_to(
+        {
+            "type": "message.send",
+            "conversation_id": setup["conversation_id"],
+            "body": "x" * 10_001,
+            "client_id": client_id,
+        }
+    )
+    error = await next_of_type(visitor, "error")
+    assert error == {
+        "type": "error",
+        "code": "invalid",
+        "detail": {"body": [refusal]},
+        "ref": client_id,
+    }
+    await visitor.disconnect()

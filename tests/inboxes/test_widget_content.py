@@ -34,6 +34,7 @@ def upload(visitor, conversation_id: int, name: str, data: bytes):  # type: igno
         {"file": SimpleUploadedFile(name, data)},
         HTTP_ORIGIN=ORIGIN,
         HTTP_AUTHORIZATION=f"Bearer {visitor.token}",
+        HTTP_X_WIDGET_LANG="en",
     )
 
 

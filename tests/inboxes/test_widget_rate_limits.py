@@ -34,7 +34,7 @@ def session(key: str, ip: str = "203.0.113.7", token: str | None = None, lang: s
         data={"token": token, "page_url": "https://shop.example.com/"},
         content_type="application/json",
         HTTP_ORIGIN=ORIGIN,
-        HTTP_ACCEPT_LANGUAGE=lang,
+        HTTP_X_WIDGET_LANG=lang,  # the widget names its language
         REMOTE_ADDR=ip,
     )
 

@@ -76,7 +76,7 @@ def test_an_offline_request_is_saved_as_a_request_conversation(visitor):
     [
         ({"name": "A", "contact": "", "body": "hi"}, "contact"),
         ({"name": "A", "contact": "a@b.c", "body": "  "}, "body"),
-        ({"name": "A", "contact": "not-an-email@", "body": "hi"}, "email"),
+        ({"name": "A", "contact": "not-an-email@", "body": "hi"}, "contact"),
     ],
 )
 def test_a_bad_offline_request_is_refused_and_stores_nothing(visitor, payload, field):

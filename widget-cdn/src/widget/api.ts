@@ -1,6 +1,8 @@
 /** The widget API over fetch. Every request names the site the frame is embedded in
  * (X-Widget-Site: the server checks it against the inbox's allowlist, since the frame's own
- * origin is the Messenger host) and, once there is a session, the visitor token. */
+ * origin is the Messenger host), the language the widget runs in (X-Widget-Lang: the server
+ * answers, errors included, in it and not in the browser's) and, once there is a session, the
+ * visitor token. */
 
 export class ApiError extends Error {
   /** `retryAfter`: seconds to wait, from a 429's Retry-After header (0 when absent). */
@@ -9,11 +11,12 @@ export class ApiError extends Error {
   }
 }
 
-export const auth = { token: "", site: "", onExpired: (): void => undefined };
+export const auth = { token: "", site: "", lang: "", onExpired: (): void => undefined };
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (auth.site) headers["X-Widget-Site"] = auth.site;
+  if (auth.lang) headers["X-Widget-Lang"] = auth.lang;
   if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
   let payload: BodyInit | undefined;
   if (body instanceof FormData) payload = body;

@@ -65,6 +65,7 @@ const pageUrl = (() => {
   }
 })();
 auth.site = site;
+auth.lang = lang;
 
 let cfg: Config;
 let contactId = 0;
@@ -150,8 +151,16 @@ typing.hidden = true;
 const after = h("div", { class: "after" });
 const scroller = h("div", { class: "scroll" }, older, greeting, log, typing, after);
 
+/** The server's limit for a message, in characters (code points, as the server counts); from
+ * COUNT_FROM on the composer shows a counter. No `maxlength`: a browser would cut a long paste
+ * silently; the text is kept and refused with a message instead. */
+const BODY_MAX = 10000;
+const COUNT_FROM = 9000;
+const chars = (text: string): number => Array.from(text).length;
+const number = (n: number): string => n.toLocaleString(lang);
+
 const input = h("textarea", {
-  class: "input", rows: 1, maxlength: 10000, placeholder: t.placeholder, "aria-label": t.message,
+  class: "input", rows: 1, placeholder: t.placeholder, "aria-label": t.message,
   "aria-describedby": "hint", disabled: true,
 });
 const fileInput = h("input", { type: "file", multiple: true, hidden: true, tabindex: -1 });
@@ -161,11 +170,13 @@ const sendButton = h("button", { type: "submit", class: "send", "aria-label": t.
 const files = h("div", { class: "files" });
 const composerError = h("p", { class: "cerr", role: "alert" });
 composerError.hidden = true;
+const counter = h("p", { class: "count", id: "count", "aria-live": "polite" });
+counter.hidden = true;
 const hint = h("p", { class: "hint", id: "hint" },
   h("b", null, `**${t.md[0]}**`), " ", h("i", null, `*${t.md[1]}*`), " ", h("code", null, `\`${t.md[2]}\``), " · ", t.hint);
 const composer = h("form", { class: "composer", novalidate: true },
   files, composerError,
-  h("div", { class: "row" }, input, emojiButton, attachButton, sendButton), hint, fileInput);
+  h("div", { class: "row" }, input, emojiButton, attachButton, sendButton), counter, hint, fileInput);
 const picker = h("div", { class: "picker", role: "dialog", "aria-label": t.emoji });
 picker.hidden = true;
 const drop = h("div", { class: "drop", "aria-hidden": "true" }, h("div", null, icon("clip"), t.drop));
@@ -188,6 +199,17 @@ function setComposerEnabled(on: boolean): void {
 function showComposerError(text: string): void {
   composerError.textContent = text;
   composerError.hidden = !text;
+}
+
+/** Near the limit "9,120 / 10,000" replaces the hint; over it, it turns red. Once the text is
+ * short enough again, the refusal's message goes. */
+function countChars(): void {
+  const n = chars(input.value.trim());
+  counter.hidden = n < COUNT_FROM;
+  hint.hidden = !counter.hidden;
+  counter.textContent = counter.hidden ? "" : `${number(n)} / ${number(BODY_MAX)}`;
+  counter.classList.toggle("over", n > BODY_MAX);
+  if (n <= BODY_MAX && composerError.textContent === t.too_long(number(BODY_MAX))) showComposerError("");
 }
 
 function nearBottom(): boolean {
@@ -691,9 +713,14 @@ async function send(): Promise<void> {
   const body = input.value.trim();
   const uploads = chips.slice();
   if (!body && !uploads.length) return;
-  if (body.length > 10000) return;
+  if (chars(body) > BODY_MAX) {
+    showComposerError(t.too_long(number(BODY_MAX))); // the text stays for the visitor to shorten
+    input.focus();
+    return;
+  }
   input.value = "";
   autosize();
+  countChars();
   chips.length = 0;
   files.textContent = "";
   showComposerError("");
@@ -867,6 +894,7 @@ function insertEmoji(emoji: string): void {
   input.focus();
   input.selectionStart = input.selectionEnd = start + emoji.length;
   autosize();
+  countChars();
 }
 
 picker.addEventListener("keydown", (event: KeyboardEvent) => {
@@ -895,7 +923,7 @@ function showOffline(): void {
   };
   const nameInput = h("input", { type: "text", autocomplete: "name", maxlength: 120 });
   const contactInput = h("input", { type: "text", autocomplete: "email", maxlength: 120, required: true, inputmode: "email" });
-  const bodyInput = h("textarea", { rows: 4, maxlength: 10000, required: true });
+  const bodyInput = h("textarea", { rows: 4, required: true });
   const formError = h("p", { class: "cerr", role: "alert" });
   formError.hidden = true;
   const submit = h("button", { type: "submit", class: "btn" }, t.request_send);
@@ -907,13 +935,15 @@ function showOffline(): void {
     form.querySelectorAll(".ferr").forEach((el) => (el.textContent = ""));
     form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
     formError.hidden = true;
-    const missing = [contactInput, bodyInput].filter((el) => !el.value.trim());
-    if (missing.length) {
-      missing.forEach((el) => {
+    const wrong = new Map<HTMLInputElement | HTMLTextAreaElement, string>();
+    for (const el of [contactInput, bodyInput]) if (!el.value.trim()) wrong.set(el, t.required);
+    if (chars(bodyInput.value.trim()) > BODY_MAX) wrong.set(bodyInput, t.too_long(number(BODY_MAX)));
+    if (wrong.size) {
+      wrong.forEach((text, el) => {
         el.setAttribute("aria-invalid", "true");
-        (form.querySelector(`#e-${el.name}`) as HTMLElement).textContent = t.required;
+        (form.querySelector(`#e-${el.name}`) as HTMLElement).textContent = text;
       });
-      missing[0].focus();
+      Array.from(wrong.keys())[0].focus();
       return;
     }
     submit.disabled = true;
@@ -954,7 +984,7 @@ async function ticket(): Promise<string> {
 }
 
 const live = new Live({
-  socketUrl: async () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/widget/?ticket=${await ticket()}&site=${encodeURIComponent(site)}`,
+  socketUrl: async () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/widget/?ticket=${await ticket()}&site=${encodeURIComponent(site)}&lang=${lang}`,
   sseUrl: async () => `/widget/v1/events?ticket=${await ticket()}&site=${encodeURIComponent(site)}${conv ? `&conversation_id=${conv.id}&after=${heldSeq()}` : ""}`,
   onOpen: () => {
     resume();
@@ -1123,6 +1153,7 @@ input.addEventListener("keydown", (event) => {
 });
 input.addEventListener("input", () => {
   autosize();
+  countChars();
   onInputTyping();
 });
 input.addEventListener("paste", onPaste);

@@ -1431,6 +1431,10 @@
 
   loadBranches();
   selectTab(["mine", "unassigned", "all"].includes(state.tab) ? state.tab : "all");
+  // An emailed link names the conversation as ?c=<id> (a query survives signing in, a
+  // fragment does not); it becomes the usual #<id>.
+  const fromQuery = Number(new URLSearchParams(location.search).get("c"));
+  if (fromQuery) history.replaceState(null, "", `${location.pathname}#${fromQuery}`);
   const fromHash = Number(location.hash.slice(1));
   if (fromHash) openConversation(fromHash);
 })();
