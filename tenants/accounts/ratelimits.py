@@ -1,4 +1,5 @@
-"""Rate limits of the account entry points: login (company and console), signup, invitations.
+"""Rate limits of the account entry points: login (company and console), signup, finding
+one's company to log in, invitations.
 
 Counters live in the default cache through django-ratelimit. Every key starts with the schema
 the request runs in, so one company's attempts never spend another company's budget (the
@@ -43,6 +44,7 @@ Rate = Callable[[str, HttpRequest], str | None]
 
 LOGIN_LIMITED = _("Too many login attempts. Try again in a few minutes.")
 SIGNUP_LIMITED = _("Too many signups from your network. Try again later.")
+LOGIN_FIND_LIMITED = _("Too many requests from your network. Try again in a few minutes.")
 INVITE_LIMITED = _("You have sent too many invitations. Try again later.")
 
 
@@ -95,6 +97,14 @@ signup_limit: Callable[[View], View] = ratelimit(
     group="signup.ip",
     key=ip_key,
     rate=rate_setting("RATELIMIT_SIGNUP_IP"),
+    method="POST",
+    block=False,
+)
+# "I already have an account" on the base host: each POST may send an email.
+login_find_limit: Callable[[View], View] = ratelimit(
+    group="login_find.ip",
+    key=ip_key,
+    rate=rate_setting("RATELIMIT_LOGIN_FIND_IP"),
     method="POST",
     block=False,
 )
