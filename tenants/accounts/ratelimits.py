@@ -108,6 +108,31 @@ login_find_limit: Callable[[View], View] = ratelimit(
     method="POST",
     block=False,
 )
+
+
+def address_key(group: str, request: HttpRequest) -> str:
+    """The schema and the address typed into the "find my company" form, trimmed, lower-cased."""
+    return f"{_schema()}:{request.POST.get('address', '').strip().lower()}"
+
+
+def login_find_email_allowed(request: HttpRequest) -> bool:
+    """Count one more login-links email to the typed address; False past its limit. The page
+    answers the same either way (it must not tell whether the address has companies), so from
+    many networks at once nobody can still flood one mailbox with login links."""
+    usage = get_usage(
+        request,
+        group="login_find.email",
+        key=address_key,
+        rate=rate_setting("RATELIMIT_LOGIN_FIND_EMAIL"),
+        method="POST",
+        increment=True,
+    )
+    if usage is not None and usage["should_limit"]:
+        log.warning("rate limit reached", extra={"ratelimit": "login_find.email"})
+        return False
+    return True
+
+
 invite_limit: Callable[[View], View] = ratelimit(
     group="invite.user",
     key=user_key,

@@ -80,8 +80,9 @@ def login_find_view(request: HttpRequest) -> HttpResponse:
             else:
                 from tenants.companies.tasks import login_links_send
 
-                language = translation.get_language() or settings.LANGUAGE_CODE
-                enqueue_on_commit(login_links_send, address.lower(), language)
+                if ratelimits.login_find_email_allowed(request):
+                    language = translation.get_language() or settings.LANGUAGE_CODE
+                    enqueue_on_commit(login_links_send, address.lower(), language)
                 sent_to = address
         else:
             company = company_for_address(address)

@@ -84,3 +84,15 @@ def test_the_login_page_is_rate_limited_per_address(base_client: Client, setting
     refused = base_client.post("/login/", {"address": "acme"})
     assert refused.status_code == 429
     assert "Too many requests" in refused.content.decode()
+
+
+def test_one_mailbox_gets_few_login_emails_whatever_network_asks(
+    acme: TenantWorld, settings, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    settings.RATELIMIT_LOGIN_FIND_EMAIL = "2/h"
+    for n in range(3):
+        client = Client(HTTP_HOST="localhost", REMOTE_ADDR=f"198.51.100.{n + 1}")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/login/", {"address": acme.admin_email})
+        assert response.status_code == 200 and SENT in response.content.decode()
+    assert len(mail.outbox) == 2
