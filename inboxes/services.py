@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -90,6 +91,24 @@ def inbox_update(
             setattr(inbox, field, texts[field])
     inbox.save()
     return inbox
+
+
+INBOX_POSITIONS = ("right", "left")
+
+
+def inbox_appearance_apply_all(*, color: str, position: str) -> int:
+    """Give every inbox of the company (archived ones too) one launcher colour and side of the
+    page; returns how many inboxes changed."""
+    errors: dict[str, list[str]] = {}
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", color or ""):
+        errors["color"] = [_("Enter a colour like #3b5bfd.")]
+    if position not in INBOX_POSITIONS:
+        errors["position"] = [_("Choose left or right.")]
+    if errors:
+        raise ValidationError(errors)
+    return Inbox.objects.exclude(color=color.lower(), position=position).update(
+        color=color.lower(), position=position
+    )
 
 
 @transaction.atomic

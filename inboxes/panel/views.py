@@ -6,11 +6,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from tenants.accounts.permissions import panel_view
+from tenants.organization.onboarding import onboarding_checklist
 
 
 @panel_view()
 def dialogs_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "inboxes/dialogs.html", {"section": "dialogs"})
+    checklist = None
+    if request.user.is_company_admin and not request.user.onboarding_hidden:
+        checklist = onboarding_checklist()
+        if checklist.complete:
+            checklist = None
+    return render(request, "inboxes/dialogs.html", {"section": "dialogs", "checklist": checklist})
 
 
 @panel_view(supervisor=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from inboxes.widget_api.tokens import visitor_token_make, visitor_token_read
 from messenger.api_errors import answers
 from messenger.geo import client_ip, geo_lookup
 from messenger.i18n import LANGUAGE_CODES, widget_language
+from messenger.tenancy import base_url
 from messenger.unavailable import database_unavailable_response
 
 
@@ -90,6 +91,12 @@ def validation_error(request: HttpRequest, exc: ValidationError):  # type: ignor
     return api.create_response(request, {"detail": detail}, status=422)
 
 
+def _company_logo_url() -> str:
+    """The logo of the company whose schema the request runs in (set from the widget key)."""
+    company = getattr(connection, "tenant", None)
+    return base_url(company.logo_path) if getattr(company, "logo", None) else ""
+
+
 def inbox_config(inbox: Inbox) -> dict[str, Any]:
     return {
         "name": inbox.name,
@@ -97,6 +104,7 @@ def inbox_config(inbox: Inbox) -> dict[str, Any]:
         "language": inbox.language,
         "color": inbox.color,
         "position": inbox.position,
+        "logo_url": _company_logo_url(),
         "load_mode": inbox.load_mode,
         "load_delay_seconds": inbox.load_delay_seconds,
         "rating_scale": inbox.rating_scale,

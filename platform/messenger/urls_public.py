@@ -11,8 +11,10 @@ from tenants.companies import views as company_views
 
 urlpatterns = [
     path("files/<str:token>/", attachment_file_view, name="attachment-file"),
+    path("logos/<slug:slug>/<str:name>", company_views.company_logo_view, name="company-logo"),
     path("", company_views.landing_view, name="landing"),
     path("signup/", company_views.signup_view, name="signup"),
+    path("login/", company_views.login_find_view, name="login-find"),
     path("language/", account_views.language_set_view, name="set-language"),
     path("console/", include("tenants.console.urls")),
     path("widget/v1/events", widget_sse.visitor_event_stream, name="widget-events"),

@@ -9,10 +9,12 @@ from inboxes.panel import routing_views
 from inboxes.panel import views as inbox_views
 from messenger.api import api
 from tenants.accounts import views as account_views
+from tenants.companies import views as company_views
 from tenants.organization import views as org_views
 
 urlpatterns = [
     path("files/<str:token>/", attachment_file_view, name="attachment-file"),
+    path("logos/<slug:slug>/<str:name>", company_views.company_logo_view, name="company-logo"),
     path("", lambda request: redirect("dialogs"), name="home"),
     path("login/", account_views.CompanyLoginView.as_view(), name="login"),
     path("logout/", account_views.logout_view, name="logout"),
@@ -21,6 +23,13 @@ urlpatterns = [
     path("dialogs/", inbox_views.dialogs_view, name="dialogs"),
     path("analytics/", inbox_views.analytics_view, name="analytics"),
     path("settings/", lambda request: redirect("branch-list"), name="settings"),
+    path("settings/company/", org_views.company_settings_view, name="company-settings"),
+    path("settings/onboarding/", org_views.onboarding_view, name="onboarding"),
+    path(
+        "settings/onboarding/visibility/",
+        org_views.onboarding_visibility_view,
+        name="onboarding-visibility",
+    ),
     path("settings/branches/", org_views.branch_list_view, name="branch-list"),
     path("settings/branches/<int:pk>/", org_views.branch_edit_view, name="branch-edit"),
     path(

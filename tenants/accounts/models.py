@@ -55,6 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Concurrent open chats; None is no limit. At capacity an operator counts as busy.
     capacity = models.PositiveSmallIntegerField(_("capacity"), null=True, blank=True)
 
+    # The admin hid the getting-started checklist from the Dialogs page (it can be reopened).
+    onboarding_hidden = models.BooleanField(default=False)
+
     objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"

@@ -1,4 +1,5 @@
-"""Rate limits of the account entry points: login (company and console), signup, invitations.
+"""Rate limits of the account entry points: login (company and console), signup, finding
+one's company to log in, invitations.
 
 Counters live in the default cache through django-ratelimit. Every key starts with the schema
 the request runs in, so one company's attempts never spend another company's budget (the
@@ -43,6 +44,7 @@ Rate = Callable[[str, HttpRequest], str | None]
 
 LOGIN_LIMITED = _("Too many login attempts. Try again in a few minutes.")
 SIGNUP_LIMITED = _("Too many signups from your network. Try again later.")
+LOGIN_FIND_LIMITED = _("Too many requests from your network. Try again in a few minutes.")
 INVITE_LIMITED = _("You have sent too many invitations. Try again later.")
 
 
@@ -98,6 +100,39 @@ signup_limit: Callable[[View], View] = ratelimit(
     method="POST",
     block=False,
 )
+# "I already have an account" on the base host: each POST may send an email.
+login_find_limit: Callable[[View], View] = ratelimit(
+    group="login_find.ip",
+    key=ip_key,
+    rate=rate_setting("RATELIMIT_LOGIN_FIND_IP"),
+    method="POST",
+    block=False,
+)
+
+
+def address_key(group: str, request: HttpRequest) -> str:
+    """The schema and the address typed into the "find my company" form, trimmed, lower-cased."""
+    return f"{_schema()}:{request.POST.get('address', '').strip().lower()}"
+
+
+def login_find_email_allowed(request: HttpRequest) -> bool:
+    """Count one more login-links email to the typed address; False past its limit. The page
+    answers the same either way (it must not tell whether the address has companies), so from
+    many networks at once nobody can still flood one mailbox with login links."""
+    usage = get_usage(
+        request,
+        group="login_find.email",
+        key=address_key,
+        rate=rate_setting("RATELIMIT_LOGIN_FIND_EMAIL"),
+        method="POST",
+        increment=True,
+    )
+    if usage is not None and usage["should_limit"]:
+        log.warning("rate limit reached", extra={"ratelimit": "login_find.email"})
+        return False
+    return True
+
+
 invite_limit: Callable[[View], View] = ratelimit(
     group="invite.user",
     key=user_key,

@@ -1,11 +1,14 @@
-"""The signup form: the boundary that turns a POST into the arguments of `company_signup`."""
+"""Forms of the company: signup (the boundary that turns a POST into the arguments of
+`company_signup`), the company settings page and the "find my company" login page."""
 
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 COMMON_TIMEZONES = [
@@ -53,3 +56,52 @@ class SignupForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+
+
+class CompanySettingsForm(forms.Form):
+    """The company page's first form: name, language, time zone and logo."""
+
+    name = forms.CharField(label=_("Company name"), max_length=120)
+    language = forms.ChoiceField(
+        label=_("Default language"),
+        choices=settings.LANGUAGES,
+        help_text=_("Of new inboxes, emails to your team and pages of people without one set."),
+    )
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG, JPEG, GIF or WebP, up to 1 MB. Shown in the panel and the chat widget."),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
+    )
+    logo_remove = forms.BooleanField(label=_("Remove the logo"), required=False)
+
+
+class WidgetAppearanceForm(forms.Form):
+    """The company page's second form: one launcher colour and side for every inbox."""
+
+    color = forms.RegexField(
+        label=_("Colour"),
+        regex=r"^#[0-9a-fA-F]{6}$",
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    position = forms.ChoiceField(
+        label=_("Position"),
+        choices=[("right", _("Bottom right")), ("left", _("Bottom left"))],
+    )
+
+
+class LoginFindForm(forms.Form):
+    """The "I already have an account" form: the company's address or the person's email."""
+
+    address = forms.CharField(
+        label=_("Your company's address or your email"),
+        max_length=254,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set per request: a translated string formatted at import would keep one language.
+        self.fields["address"].help_text = gettext(
+            "For example: mycompany.%(host)s, or you@mycompany.com"
+        ) % {"host": settings.BASE_HOST}

@@ -25,6 +25,8 @@ class Company(TenantMixin):
     language = models.CharField(_("language"), max_length=8, default="ru")
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow")
     owner_email = models.EmailField(_("owner email"), unique=True)
+    # Stored through the default storage; served by `company_logo_view` at `logo_url`.
+    logo = models.FileField(_("logo"), upload_to="company-logos/", blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspended_reason = models.CharField(max_length=300, blank=True)
@@ -47,6 +49,14 @@ class Company(TenantMixin):
     @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
+
+    @property
+    def logo_path(self) -> str:
+        """Path of the logo, served on the base host and on each company host alike ("" without
+        one). The file name is in it, so a new logo is a new address and caches may keep each."""
+        if not self.logo:
+            return ""
+        return f"/logos/{self.slug}/{self.logo.name.rsplit('/', 1)[-1]}"
 
     @property
     def primary_host(self) -> str:

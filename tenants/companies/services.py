@@ -1,16 +1,22 @@
-"""Company services: self-service signup and the widget key routing table."""
+"""Company services: self-service signup, the company's settings and logo, and the widget key
+routing table."""
 
 from __future__ import annotations
 
 import re
+import secrets
 import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
@@ -177,3 +183,128 @@ def company_touch(*, company: Company) -> None:
         return
     Company.objects.filter(pk=company.pk).update(last_activity_at=now)
     company.last_activity_at = now
+
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MAX_SIDE = 2048
+# Raster formats only: an SVG may carry script, and the logo is shown on customers' sites.
+LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+
+
+def logo_validate(upload: File) -> str:
+    """The file extension for an uploaded logo, or ValidationError saying what is wrong.
+
+    Pillow reads the image itself (its name and declared type are the uploader's say-so)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if upload.size is not None and upload.size > LOGO_MAX_BYTES:
+        raise ValidationError(_("The logo must be at most 1 MB."), code="logo_size")
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            image_format, (width, height) = image.format or "", image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            _("Upload a PNG, JPEG, GIF or WebP image."), code="logo_format"
+        ) from None
+    finally:
+        upload.seek(0)
+    if image_format not in LOGO_FORMATS:
+        raise ValidationError(_("Upload a PNG, JPEG, GIF or WebP image."), code="logo_format")
+    if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE:
+        raise ValidationError(
+            _("The logo must be at most %(side)s pixels on each side.") % {"side": LOGO_MAX_SIDE},
+            code="logo_dimensions",
+        )
+    return LOGO_FORMATS[image_format]
+
+
+def company_settings_update(
+    *,
+    company: Company,
+    name: str,
+    language: str,
+    timezone_name: str,
+    logo: File | None = None,
+    logo_remove: bool = False,
+) -> Company:
+    """Change the company's name, language, time zone and logo (a new file or none)."""
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("Enter the company name.")]
+    if language not in dict(settings.LANGUAGES):
+        errors["language"] = [_("Choose English or Russian.")]
+    try:
+        timezone_validate(timezone_name)
+    except ValidationError as exc:
+        errors["timezone"] = exc.messages
+    extension = ""
+    if logo is not None:
+        try:
+            extension = logo_validate(logo)
+        except ValidationError as exc:
+            errors["logo"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    old_logo = company.logo.name if company.logo else ""
+    company.name, company.language, company.timezone = name, language, timezone_name
+    if logo is not None:
+        # A fresh random name: the address changes with the file, so it can be cached forever.
+        company.logo.save(f"{company.slug}-{secrets.token_hex(8)}.{extension}", logo, save=False)
+    elif logo_remove:
+        company.logo = ""
+    company.save(update_fields=["name", "language", "timezone", "logo"])
+    if old_logo and old_logo != company.logo.name:
+        transaction.on_commit(lambda: default_storage.delete(old_logo))
+    return company
+
+
+def company_for_address(address: str) -> Company | None:
+    """The active company a typed address names: its subdomain alone, its host, or a URL of it
+    ("acme", "acme.example.com", "https://acme.example.com/login/"); None otherwise."""
+    host = (address or "").strip().lower()
+    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", host).split("/", 1)[0].split(":", 1)[0]
+    base = settings.BASE_HOST.lower()
+    if host.endswith("." + base):
+        host = host[: -len(base) - 1]
+    if not host or "." in host or not SUBDOMAIN_RE.match(host):
+        return None
+    return Company.objects.filter(slug=host, status=Company.Status.ACTIVE).first()
+
+
+def companies_of_email(email: str) -> list[Company]:
+    """Active companies where `email` is the owner or an active person, by name."""
+    email = email.strip().lower()
+    found: dict[int, Company] = {}
+    active = Company.objects.filter(status=Company.Status.ACTIVE).exclude(
+        schema_name=settings.PUBLIC_SCHEMA_NAME
+    )
+    for company in active.order_by("name"):
+        if company.owner_email.lower() == email:
+            found[company.pk] = company
+            continue
+        with schema_context(company.schema_name):
+            if User.objects.filter(email=email, is_active=True).exists():
+                found[company.pk] = company
+    connection.set_schema_to_public()
+    return list(found.values())
+
+
+def login_links_send(*, email: str, language: str) -> int:
+    """Email `email` the login page of each company they belong to (nothing when none);
+    returns how many links were sent. The page that asks never says whether any exist."""
+    from messenger.tenancy import company_url
+
+    companies = companies_of_email(email)
+    if not companies:
+        return 0
+    with translation.override(language):
+        subject = _("Your Messenger login links")
+        body = render_to_string(
+            "companies/email/login_links.txt",
+            {"links": [(c.name, company_url(c, "/login/")) for c in companies]},
+        )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+    return len(companies)

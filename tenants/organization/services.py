@@ -353,3 +353,9 @@ def operator_reactivate(*, user: User) -> User:
     user.save(update_fields=["is_active", "deactivated_at"])
     _company_user_count_refresh()
     return user
+
+
+def onboarding_visibility_set(*, user: User, hidden: bool) -> None:
+    """Hide the getting-started checklist from this person's Dialogs page, or show it again."""
+    user.onboarding_hidden = hidden
+    user.save(update_fields=["onboarding_hidden"])

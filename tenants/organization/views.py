@@ -1,4 +1,5 @@
-"""Company settings screens: branches, the team, invitations; and accepting an invitation."""
+"""Company settings screens: the company itself, the getting-started checklist, branches, the
+team, invitations; and accepting an invitation."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from inboxes.models import Inbox
 from inboxes.routing.services import operator_capacity_set
+from inboxes.services import inbox_appearance_apply_all
 from messenger.tenancy import company_url
 from tenants.accounts import ratelimits
 from tenants.accounts.models import User
 from tenants.accounts.permissions import panel_view
+from tenants.companies.forms import CompanySettingsForm, WidgetAppearanceForm
+from tenants.companies.services import company_settings_update
 from tenants.organization import selectors, services
 from tenants.organization.forms import (
     BranchForm,
@@ -24,6 +30,7 @@ from tenants.organization.forms import (
     OperatorEditForm,
 )
 from tenants.organization.models import Branch, Invitation
+from tenants.organization.onboarding import onboarding_checklist
 
 
 @panel_view(admin=True)
@@ -255,4 +262,86 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("home")
     return render(
         request, "organization/invitation_accept.html", {"form": form, "invitation": invitation}
+    )
+
+
+@panel_view(admin=True)
+def onboarding_view(request: HttpRequest) -> HttpResponse:
+    """The getting-started checklist on a page of its own, also once it is hidden or done."""
+    return render(
+        request,
+        "organization/onboarding.html",
+        {"checklist": onboarding_checklist(), "section": "onboarding"},
+    )
+
+
+@require_POST
+@panel_view(admin=True)
+def onboarding_visibility_view(request: HttpRequest) -> HttpResponse:
+    hidden = request.POST.get("hidden") == "1"
+    services.onboarding_visibility_set(user=request.user, hidden=hidden)
+    if hidden:
+        messages.info(request, _("Checklist hidden. Settings → Get started shows it again."))
+    return redirect("dialogs")
+
+
+@panel_view(admin=True)
+def company_settings_view(request: HttpRequest) -> HttpResponse:
+    """The company's name, language, time zone and logo; and one look for every inbox."""
+    company = request.tenant
+    which = request.POST.get("form") if request.method == "POST" else None
+    settings_form = CompanySettingsForm(
+        request.POST if which == "company" else None,
+        request.FILES if which == "company" else None,
+        initial={"name": company.name, "language": company.language, "timezone": company.timezone},
+    )
+    first_inbox = Inbox.objects.order_by("pk").first()
+    appearance_form = WidgetAppearanceForm(
+        request.POST if which == "appearance" else None,
+        initial={
+            "color": first_inbox.color if first_inbox else "#3b5bfd",
+            "position": first_inbox.position if first_inbox else "right",
+        },
+    )
+    if which == "company" and settings_form.is_valid():
+        data = settings_form.cleaned_data
+        try:
+            company_settings_update(
+                company=company,
+                name=data["name"],
+                language=data["language"],
+                timezone_name=data["timezone"],
+                logo=data["logo"],
+                logo_remove=data["logo_remove"],
+            )
+        except ValidationError as exc:
+            settings_form.add_error(None, exc)
+        else:
+            messages.success(request, _("Company settings saved."))
+            return redirect("company-settings")
+    elif which == "appearance" and appearance_form.is_valid():
+        data = appearance_form.cleaned_data
+        try:
+            count = inbox_appearance_apply_all(color=data["color"], position=data["position"])
+        except ValidationError as exc:
+            appearance_form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Colour and position applied to %(count)s inbox.",
+                    "Colour and position applied to %(count)s inboxes.",
+                    count,
+                )
+                % {"count": count},
+            )
+            return redirect("company-settings")
+    return render(
+        request,
+        "organization/company.html",
+        {
+            "settings_form": settings_form,
+            "appearance_form": appearance_form,
+            "section": "company",
+        },
     )

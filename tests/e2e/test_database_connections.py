@@ -137,27 +137,36 @@ async def _load(port: int, session_key: str) -> dict[str, int]:
         statuses[key] = statuses.get(key, 0) + 1
 
     async def socket_user() -> None:
-        try:
-            async with connect(
-                f"ws://{host}/ws/panel/",
-                host="127.0.0.1",
-                port=port,
-                proxy=None,
-                origin=f"http://{host}",  # type: ignore[arg-type]
-                additional_headers={"Cookie": f"msid={session_key}"},
-                open_timeout=60,
-                ping_interval=None,
-            ) as ws:
-                await ws.send('{"type":"ping","t":1}')
-                while True:
-                    frame = await asyncio.wait_for(ws.recv(), 60)
-                    if '"pong"' in str(frame):
-                        break
-                await ws.send('{"type":"resume","conversation_id":1,"after":0}')
-                await asyncio.wait_for(ws.recv(), 60)
+        # A browser reconnects when a handshake fails on a busy machine; so does this client,
+        # twice at most (the bound is what is tested, not the handshake's luck).
+        for attempt in range(3):
+            try:
+                await socket_session()
                 tally("socket ok")
-        except Exception as exc:
-            tally(f"socket {type(exc).__name__}")
+                return
+            except Exception as exc:
+                if attempt == 2:
+                    tally(f"socket {type(exc).__name__}")
+                await asyncio.sleep(0.5)
+
+    async def socket_session() -> None:
+        async with connect(
+            f"ws://{host}/ws/panel/",
+            host="127.0.0.1",
+            port=port,
+            proxy=None,
+            origin=f"http://{host}",  # type: ignore[arg-type]
+            additional_headers={"Cookie": f"msid={session_key}"},
+            open_timeout=60,
+            ping_interval=None,
+        ) as ws:
+            await ws.send('{"type":"ping","t":1}')
+            while True:
+                frame = await asyncio.wait_for(ws.recv(), 60)
+                if '"pong"' in str(frame):
+                    break
+            await ws.send('{"type":"resume","conversation_id":1,"after":0}')
+            await asyncio.wait_for(ws.recv(), 60)
 
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}",

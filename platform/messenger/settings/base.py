@@ -164,6 +164,8 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_LOGIN_IP: str = env.str("RATELIMIT_LOGIN_IP", default="20/m")
 RATELIMIT_LOGIN_ACCOUNT: str = env.str("RATELIMIT_LOGIN_ACCOUNT", default="10/15m")
 RATELIMIT_SIGNUP_IP: str = env.str("RATELIMIT_SIGNUP_IP", default="10/h")
+RATELIMIT_LOGIN_FIND_IP: str = env.str("RATELIMIT_LOGIN_FIND_IP", default="10/h")
+RATELIMIT_LOGIN_FIND_EMAIL: str = env.str("RATELIMIT_LOGIN_FIND_EMAIL", default="3/h")
 RATELIMIT_INVITE_USER: str = env.str("RATELIMIT_INVITE_USER", default="30/h")
 
 # Rate limits of the chat widget (inboxes/widget_api/ratelimits.py over HTTP, counted in the

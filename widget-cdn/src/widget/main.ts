@@ -234,7 +234,9 @@ function applyTheme(): void {
 function renderHeader(): void {
   const operator = conv && (conv.operator_name || "");
   title.textContent = cfg.name || t.chat;
-  avatar.textContent = ((operator || cfg.name || "?").trim()[0] || "?").toUpperCase();
+  avatar.textContent = "";
+  if (cfg.logo_url && !operator) avatar.appendChild(h("img", { src: cfg.logo_url, alt: "" }));
+  else avatar.textContent = ((operator || cfg.name || "?").trim()[0] || "?").toUpperCase();
   statusText.textContent = operator ? `${operator} · ${availability.online ? t.online.split(" · ")[0] : t.offline}`
     : availability.online ? t.online : t.offline;
   status.classList.toggle("on", availability.online);

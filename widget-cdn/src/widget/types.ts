@@ -6,6 +6,7 @@ export interface Config {
   language: string;
   color: string;
   position: string;
+  logo_url: string; // the company's logo on the base host, "" without one
   load_mode: string;
   load_delay_seconds: number;
   rating_scale: "stars" | "nps";
