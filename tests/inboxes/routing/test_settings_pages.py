@@ -183,3 +183,30 @@ def test_capacity_is_set_on_the_team_page(acme):
     )
     with schema_context("co_acme"):
         assert User.objects.get(pk=olga.pk).capacity == 3
+
+
+def test_a_country_rule_above_region_rules_of_that_country_shows_a_warning(acme):
+    client = acme.login()
+    with schema_context("co_acme"):
+        north = Branch.objects.get(name="North")
+    for country, region in [("RU", ""), ("RU", "SVE"), ("KZ", "ALA")]:
+        client.post(
+            "/settings/routing/",
+            {
+                "form": "rule",
+                "rule-country_code": country,
+                "rule-region_code": region,
+                "rule-branch": north.pk,
+            },
+        )
+    page = client.get("/settings/routing/").content.decode()
+    assert page.count('class="rule-warning"') == 1
+    assert (
+        "This rule catches every chat from RU before the region rules below it (RU-SVE), "
+        "so they never apply: move it below them."
+    ) in page
+    with schema_context("co_acme"):
+        country_rule = RoutingRule.objects.get(country_code="RU", region_code="")
+    client.post(f"/settings/routing/rules/{country_rule.pk}/", {"action": "down"})
+    client.post(f"/settings/routing/rules/{country_rule.pk}/", {"action": "down"})
+    assert 'class="rule-warning"' not in client.get("/settings/routing/").content.decode()
