@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.timezone import now
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 DEFAULT_ESCALATION_SECONDS = 240  # roadmap item 3: four minutes
@@ -97,6 +98,13 @@ class ConversationAssignment(models.Model):
         MANUAL = "manual", _("manual")
         QUEUE = "queue", _("queue")
 
+    # Notes the system writes are stored as their English message ids and translated when
+    # shown, so each operator reads them in their own language whoever's request wrote them.
+    NOTE_FROM_QUEUE = gettext_noop("from the queue")
+    NOTE_NOT_OPENED = gettext_noop("not opened in time")
+    NOTE_NOT_OPENED_NOBODY_FREE = gettext_noop("not opened in time; nobody else is free")
+    SYSTEM_NOTES = frozenset({NOTE_FROM_QUEUE, NOTE_NOT_OPENED, NOTE_NOT_OPENED_NOBODY_FREE})
+
     conversation = models.ForeignKey(
         "inboxes.Conversation", on_delete=models.CASCADE, related_name="assignments"
     )
@@ -116,3 +124,7 @@ class ConversationAssignment(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["conversation", "created_at"])]
+
+    def note_display(self) -> str:
+        """The note in the active language when the system wrote it; a person's note as is."""
+        return gettext(self.note) if self.note in self.SYSTEM_NOTES else self.note

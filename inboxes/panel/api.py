@@ -184,7 +184,7 @@ def assignment_history(request: HttpRequest, conversation_id: int) -> list[dict[
             "reason": a.reason,
             "reason_label": a.get_reason_display(),
             "actor": a.actor.full_name if a.actor else None,
-            "note": a.note,
+            "note": a.note_display(),
             "created_at": a.created_at.isoformat(),
         }
         for a in conversation.assignments.select_related("assignee", "branch", "actor")

@@ -8,6 +8,7 @@ from datetime import time
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inboxes.models import Inbox, RoutingSettings
 from tenants.organization.models import Branch
@@ -103,13 +104,35 @@ class WeekHoursForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        shown = [self._shown_value(f"day_{day}") for day in range(7)]
+        round_the_clock = not any(shown)
         for day, name in enumerate(WEEKDAYS):
+            attrs = {"placeholder": "09:00-18:00"}
+            if not shown[day]:
+                # An empty day must read as what it means, not as greyed-out sample hours.
+                attrs = (
+                    {
+                        "placeholder": pgettext_lazy("business hours", "Open round the clock"),
+                        "class": "hours-day-24h",
+                    }
+                    if round_the_clock
+                    else {
+                        "placeholder": pgettext_lazy("business hours", "Closed"),
+                        "class": "hours-day-closed",
+                    }
+                )
             self.fields[f"day_{day}"] = forms.CharField(
                 label=name,
                 required=False,
                 max_length=200,
-                widget=forms.TextInput(attrs={"placeholder": "09:00-18:00"}),
+                widget=forms.TextInput(attrs=attrs),
             )
+
+    def _shown_value(self, name: str) -> str:
+        """What the field of this day shows: the posted text, else the saved hours."""
+        if self.is_bound:
+            return str(self.data.get(self.add_prefix(name), "")).strip()
+        return str(self.initial.get(name, "")).strip()
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

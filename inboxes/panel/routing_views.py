@@ -81,7 +81,7 @@ def routing_view(request: HttpRequest) -> HttpResponse:
         request,
         "inboxes/routing.html",
         {
-            "rules": RoutingRule.objects.select_related("branch"),
+            "rows": configuration.routing_rule_rows(),
             "rule_form": rule_form,
             "settings_form": settings_form,
             "section": "routing",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, time
 
 from django.core.exceptions import ValidationError
@@ -34,6 +35,30 @@ def _active_branch(branch_id: object) -> Branch:
     if not branch.is_active:
         raise ValidationError({"branch": [_("This branch is inactive.")]})
     return branch
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    rule: RoutingRule
+    shadowed_codes: list[str]  # region rules below that this whole-country rule overrides
+
+
+def routing_rule_rows() -> list[RuleRow]:
+    """The rules in order, each whole-country rule with the region rules of its country that
+    sit below it and so never match (the page warns about them)."""
+    rules = list(RoutingRule.objects.select_related("branch"))
+    shadowed = policy.region_rules_shadowed([_policy_rule(r) for r in rules])
+    return [
+        RuleRow(
+            rule=rule,
+            shadowed_codes=[f"{r.country_code}-{r.region_code}" for r in shadowed.get(index, [])],
+        )
+        for index, rule in enumerate(rules)
+    ]
+
+
+def _policy_rule(rule: RoutingRule) -> policy.Rule:
+    return policy.Rule(rule.country_code, rule.region_code, rule.branch_id, rule.label)
 
 
 @transaction.atomic

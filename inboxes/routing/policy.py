@@ -44,6 +44,24 @@ def branch_for_region(
     return RegionChoice(default_branch_id, None)
 
 
+def region_rules_shadowed(rules: Sequence[Rule]) -> dict[int, list[Rule]]:
+    """For each whole-country rule (by its index), the region rules of that country placed
+    below it: the country rule matches their chats first, so they never apply."""
+    shadowed: dict[int, list[Rule]] = {}
+    for index, rule in enumerate(rules):
+        if rule.region_code:
+            continue
+        country = rule.country_code.upper()
+        below = [
+            other
+            for other in rules[index + 1 :]
+            if other.region_code and other.country_code.upper() == country
+        ]
+        if below:
+            shadowed[index] = below
+    return shadowed
+
+
 @dataclass(frozen=True)
 class Interval:
     weekday: int  # 0 = Monday

@@ -354,7 +354,7 @@ def queue_drain(branch: Branch, *, limit: int = 100) -> int:
                 waiting,
                 chosen,
                 reason=Reason.ROUTING,
-                note=_("from the queue"),
+                note=ConversationAssignment.NOTE_FROM_QUEUE,
             )
             assigned += 1
     return assigned
@@ -437,7 +437,7 @@ def escalation_fire(conversation_id: int, assignment_id: int) -> str:
             conversation,
             chosen,
             reason=Reason.ESCALATION,
-            note=_("not opened in time"),
+            note=ConversationAssignment.NOTE_NOT_OPENED,
             timer_pending=False,
         )
         return "passed"
@@ -445,7 +445,7 @@ def escalation_fire(conversation_id: int, assignment_id: int) -> str:
         conversation,
         None,
         reason=Reason.ESCALATION,
-        note=_("not opened in time; nobody else is free"),
+        note=ConversationAssignment.NOTE_NOT_OPENED_NOBODY_FREE,
         timer_pending=False,
     )
     branch = Branch.objects.only("name").get(pk=state["branch_id"])

@@ -52,11 +52,15 @@ class MeOut(Schema):
     role: str
     company: str
     notifications_muted: bool
+    sound_when_visible: bool
     status: str
 
 
 class MeIn(Schema):
-    notifications_muted: bool
+    """Only the fields sent are changed."""
+
+    notifications_muted: bool | None = None
+    sound_when_visible: bool | None = None
 
 
 class BranchOut(Schema):
@@ -113,15 +117,20 @@ def me(request: HttpRequest) -> dict[str, object]:
         "role": user.role,
         "company": company.slug,
         "notifications_muted": user.notifications_muted,
+        "sound_when_visible": user.sound_when_visible,
         "status": user.status,
     }
 
 
 @me_router.patch("", response=answers({200: MeOut}, *ANY, 422))
 def me_update(request: HttpRequest, payload: MeIn) -> dict[str, object]:
-    """The per-user mute of sounds and browser notifications."""
-    request.user.notifications_muted = payload.notifications_muted
-    request.user.save(update_fields=["notifications_muted"])
+    """The per-user sound and notification choices: the mute of sounds and browser
+    notifications, and the chime for new chats while the panel tab is in front."""
+    changed = {name: value for name, value in payload.dict().items() if value is not None}
+    for name, value in changed.items():
+        setattr(request.user, name, value)
+    if changed:
+        request.user.save(update_fields=list(changed))
     return me(request)
 
 

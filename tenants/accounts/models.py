@@ -41,6 +41,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
     notifications_muted = models.BooleanField(_("mute sounds and notifications"), default=False)
+    # A chime for a new chat also while the panel tab is in front (not muted only).
+    sound_when_visible = models.BooleanField(_("sound for new chats in an open tab"), default=True)
 
     class Status(models.TextChoices):
         ONLINE = "online", _("Online")

@@ -23,6 +23,7 @@ class _PersonFields(forms.Form):
         label=_("Branches"),
         queryset=Branch.objects.none(),
         required=False,
+        help_text=_("Operators get chats only from their branches."),
         widget=forms.CheckboxSelectMultiple,
     )
 

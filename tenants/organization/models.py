@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from tenants.accounts.models import User
+
 
 class Branch(models.Model):
     name = models.CharField(_("name"), max_length=120)
@@ -52,7 +54,7 @@ class Invitation(models.Model):
 
     email = models.EmailField(_("email"))
     full_name = models.CharField(_("name"), max_length=120, blank=True)
-    role = models.CharField(_("role"), max_length=16)
+    role = models.CharField(_("role"), max_length=16, choices=User.Role.choices)
     branches = models.ManyToManyField(Branch, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(

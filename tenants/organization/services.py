@@ -9,6 +9,7 @@ import hashlib
 import secrets
 import zoneinfo
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from messenger.realtime import SESSION_ENDED, group, publish_on_commit
@@ -174,8 +175,40 @@ def operator_create(
     return user
 
 
+def branchless_operator_warning(*, name: str, role: str, branch_count: int) -> str | None:
+    """The warning to show when a person is saved as an operator in no branch: chats are routed
+    to operators only through their branches, so such an operator would never get one."""
+    if role != User.Role.OPERATOR or branch_count:
+        return None
+    return _(
+        "%(name)s is an operator in no branch: no chats will come to them until you add "
+        "them to a branch."
+    ) % {"name": name}
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class InvitationSent:
+    invitation: Invitation
+    replaced: list[Invitation]  # the pending invitations to the same address it revoked
+
+    def replaced_summary(self) -> str | None:
+        """What the new invitation replaced, in words, or None when it replaced nothing."""
+        if not self.replaced:
+            return None
+        previous = self.replaced[0]
+        return _(
+            "It replaces the invitation of %(date)s as %(role)s; the link in that email no "
+            "longer works."
+        ) % {
+            "date": formats.date_format(
+                timezone.localtime(previous.created_at), "SHORT_DATETIME_FORMAT"
+            ),
+            "role": previous.get_role_display(),
+        }
 
 
 @transaction.atomic
@@ -187,8 +220,9 @@ def operator_invite(
     branch_ids: Iterable[int],
     actor: User,
     accept_url_for: Callable[[str], str],
-) -> Invitation:
-    """Email an expiring link to join; the token itself is never stored.
+) -> InvitationSent:
+    """Email an expiring link to join; the token itself is never stored. A pending invitation
+    to the same address is revoked: the result says which.
 
     `accept_url_for(token)` builds the absolute link on the company's host.
     """
@@ -197,6 +231,11 @@ def operator_invite(
     )
     now = timezone.now()
     # A fresh invitation replaces any pending one for the same address.
+    replaced = list(
+        Invitation.objects.select_for_update()
+        .filter(email=email, accepted_at=None, revoked_at=None, expires_at__gt=now)
+        .order_by("-created_at")
+    )
     Invitation.objects.filter(email=email, accepted_at=None, revoked_at=None).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
@@ -211,7 +250,7 @@ def operator_invite(
     from tenants.organization.tasks import invitation_email_send
 
     enqueue_on_commit(invitation_email_send, invitation.pk, accept_url_for(token))
-    return invitation
+    return InvitationSent(invitation=invitation, replaced=replaced)
 
 
 def invitation_email_send(*, invitation_id: int, accept_url: str) -> bool:

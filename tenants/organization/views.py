@@ -3,6 +3,8 @@ team, invitations; and accepting an invitation."""
 
 from __future__ import annotations
 
+from collections.abc import Sized
+
 from django.contrib import auth, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -103,6 +105,12 @@ def branch_make_default_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("branch-list")
 
 
+def _warn_if_branchless(request: HttpRequest, *, name: str, role: str, branches: Sized) -> None:
+    warning = services.branchless_operator_warning(name=name, role=role, branch_count=len(branches))
+    if warning:
+        messages.warning(request, warning)
+
+
 @panel_view(admin=True)
 def team_view(request: HttpRequest) -> HttpResponse:
     return render(
@@ -127,7 +135,7 @@ def invite_view(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.operator_invite(
+            sent = services.operator_invite(
                 email=data["email"],
                 full_name=data["full_name"],
                 role=data["role"],
@@ -140,7 +148,14 @@ def invite_view(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": data["email"]})
+            text = _("Invitation sent to %(email)s.") % {"email": sent.invitation.email}
+            messages.success(request, " ".join(filter(None, [text, sent.replaced_summary()])))
+            _warn_if_branchless(
+                request,
+                name=sent.invitation.full_name or sent.invitation.email,
+                role=data["role"],
+                branches=data["branches"],
+            )
             return redirect("team")
     return render(
         request,
@@ -173,6 +188,9 @@ def operator_create_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("%(name)s can now log in.") % {"name": data["full_name"]})
+            _warn_if_branchless(
+                request, name=data["full_name"], role=data["role"], branches=data["branches"]
+            )
             return redirect("team")
     return render(
         request,
@@ -206,6 +224,9 @@ def operator_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Saved."))
+            _warn_if_branchless(
+                request, name=data["full_name"], role=data["role"], branches=data["branches"]
+            )
             return redirect("team")
     return render(
         request,

@@ -329,3 +329,59 @@ def test_widget_falls_back_to_sse_history_pages_and_hidden_tab_notifies(
     assert [int(s) for s in messages.evaluate_all("els => els.map(e => e.dataset.seq)")] == list(
         range(1, count + 1)
     )
+
+
+COUNT_CHIMES = """
+// Chimes are counted, not played: each chime starts two notes.
+window.__notes_started = 0;
+window.AudioContext = class {
+    constructor() { this.currentTime = 0; this.destination = {}; this.state = "running"; }
+    createOscillator() {
+        return {type: "", frequency: {value: 0}, connect: (next) => next,
+                start() { window.__notes_started += 1; }, stop() {}};
+    }
+    createGain() {
+        return {gain: {setValueAtTime() {}, exponentialRampToValueAtTime() {}},
+                connect: (next) => next};
+    }
+    resume() { return Promise.resolve(); }
+};
+"""
+
+
+def test_a_new_chat_chimes_in_a_visible_tab_and_notifies_once_in_a_hidden_one(
+    demo_company,
+    new_context,  # type: ignore[no-untyped-def]
+) -> None:
+    stack = demo_company
+    operator = new_context().new_page()
+    operator.add_init_script(PRETEND_HIDDEN)
+    operator.add_init_script(COUNT_CHIMES)
+    panel_login(operator, stack)
+    expect(operator.locator("#notify-visible")).to_have_attribute("aria-checked", "true")
+
+    # The panel is in front: a new chat chimes (and shows no browser notification).
+    first = new_context().new_page()
+    first.goto(f"{stack.base_url}/demo/")
+    open_widget(first)
+    visitor_send(first, "Hello while you look")
+    operator.wait_for_function("() => window.__notes_started >= 2")
+    expect(
+        operator.locator("#dlg-rows .dlg-row").filter(has_text="Hello while you look")
+    ).to_be_visible()
+
+    # The panel is behind another window: one notification for the new chat, with its text.
+    operator.evaluate("window.__hidden = true")
+    second = new_context().new_page()
+    second.goto(f"{stack.base_url}/demo/")
+    open_widget(second)
+    visitor_send(second, "Hello while you are away")
+    operator.wait_for_function(
+        "() => window.__notes.some(n => n.body === 'Hello while you are away')"
+    )
+    notes = operator.evaluate("window.__notes")
+    assert len(notes) == 1, notes
+    new_dialog = operator.evaluate(
+        "document.querySelector('script[data-t-new-dialog]').dataset.tNewDialog"
+    )
+    assert notes[0]["title"].startswith(f"{new_dialog}: ")

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -223,3 +224,93 @@ def test_user_count_on_the_company_follows_active_people(acme):
         )
     acme.company.refresh_from_db()
     assert acme.company.user_count == 3  # admin, Olga, C
+
+
+def _flashes(response) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
+def test_pending_invitations_show_their_role(acme):
+    page = acme.login().get("/settings/team/").content.decode()
+    row = re.search(r"<tr><td>invited@example\.com</td>.*?</tr>", page, re.S)
+    assert row
+    assert "<td>Operator</td>" in row.group(0)
+
+
+def test_reinviting_an_address_says_which_invitation_it_replaces(acme):
+    client = acme.login()
+    invite = {"email": "twice@example.com", "full_name": "", "role": "supervisor"}
+    first = client.post("/settings/team/invite/", invite, follow=True)
+    assert _flashes(first) == [("success", "Invitation sent to twice@example.com.")]
+    second = client.post("/settings/team/invite/", {**invite, "role": "admin"}, follow=True)
+    [(level, text)] = _flashes(second)
+    assert level == "success"
+    assert text.startswith("Invitation sent to twice@example.com. It replaces the invitation of ")
+    assert "as Supervisor; the link in that email no longer works." in text
+    with in_schema(acme):
+        pending = [
+            i.role for i in Invitation.objects.filter(email="twice@example.com") if i.is_pending
+        ]
+        assert pending == ["admin"]
+
+
+def test_an_operator_left_in_no_branch_is_warned_about(acme):
+    client = acme.login()
+    response = client.post(
+        "/settings/team/add/",
+        {
+            "email": "lone@example.com",
+            "full_name": "Lone",
+            "password": PASSWORD,
+            "role": "operator",
+        },
+        follow=True,
+    )
+    assert (
+        "warning",
+        "Lone is an operator in no branch: no chats will come to them until you add them to a "
+        "branch.",
+    ) in _flashes(response)
+    with in_schema(acme):
+        olga = User.objects.get(email="op@example.com")
+    edited = client.post(
+        f"/settings/team/{olga.pk}/", {"full_name": "Olga", "role": "operator"}, follow=True
+    )
+    assert [level for level, _ in _flashes(edited)] == ["success", "warning"]
+    invited = client.post(
+        "/settings/team/invite/",
+        {"email": "nobranch@example.com", "full_name": "", "role": "operator"},
+        follow=True,
+    )
+    assert [level for level, _ in _flashes(invited)] == ["success", "warning"]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    russian = client.post(
+        "/settings/team/invite/",
+        {"email": "nobranch-ru@example.com", "full_name": "Нина", "role": "operator"},
+        follow=True,
+    )
+    assert _flashes(russian)[-1] == (
+        "warning",
+        "Нина — оператор без филиала: чаты к нему не придут, пока вы не добавите его в филиал.",
+    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    # a supervisor, or an operator placed in a branch, is not warned about
+    with in_schema(acme):
+        north = Branch.objects.get(name="North")
+    for email, role, branches in [
+        ("sup@example.com", "supervisor", []),
+        ("placed@example.com", "operator", [north.pk]),
+    ]:
+        response = client.post(
+            "/settings/team/add/",
+            {
+                "email": email,
+                "full_name": "X",
+                "password": PASSWORD,
+                "role": role,
+                "branches": branches,
+            },
+            follow=True,
+        )
+        assert [level for level, _ in _flashes(response)] == ["success"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from inboxes.conversations import services as conversations
 from inboxes.models import Conversation, ConversationAssignment, RoutingRule, RoutingSettings
@@ -292,3 +294,24 @@ def test_an_escalation_passes_over_an_operator_who_filled_up_since_it_read_the_l
     assert services.escalation_fire(chat.pk, token) == "passed"
     chat.refresh_from_db()
     assert chat.assignee_id == free.pk  # `full` was tried first, counted again, and passed over
+
+
+def test_the_from_the_queue_note_is_shown_in_the_readers_language(
+    acme, inbox, main_branch, django_capture_on_commit_callbacks
+):
+    late = people(main_branch, 1, prefix="late", status="offline")[0]
+    waiting = new_chat(inbox)
+    # the queue is drained in an English request or task
+    with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
+        services.operator_status_set(user=late, status="online")
+    path = f"/api/v1/conversations/{waiting.pk}/assignments"
+    client = acme.login()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    russian = client.get(path).json()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(path).json()
+    assert [(h["assignee"], h["note"]) for h in russian if h["reason"] == "routing"][-1] == (
+        "late 0",
+        "из очереди",
+    )
+    assert [h["note"] for h in english if h["reason"] == "routing"][-1] == "from the queue"

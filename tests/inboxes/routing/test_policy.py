@@ -165,3 +165,14 @@ def test_operator_preference_lists_those_with_room_least_loaded_first_skipping_e
         for seed in range(20)
     }
     assert firsts == {2, 4}  # equals take turns being first
+
+
+def test_a_country_rule_above_region_rules_of_its_country_is_said_to_shadow_them():
+    ru, sve, mow, kz_ala = (
+        policy.Rule("RU", "", 1),
+        policy.Rule("RU", "SVE", 2),
+        policy.Rule("ru", "MOW", 3),
+        policy.Rule("KZ", "ALA", 4),
+    )
+    assert policy.region_rules_shadowed([sve, ru, mow, kz_ala]) == {1: [mow]}
+    assert policy.region_rules_shadowed([sve, mow, ru, kz_ala]) == {}

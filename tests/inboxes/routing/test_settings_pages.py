@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.conf import settings
 from django_tenants.utils import schema_context
 
 from inboxes.models import BusinessHoursInterval, Inbox, RoutingRule, RoutingSettings
@@ -71,6 +74,33 @@ def test_weekly_hours_with_an_overnight_interval_are_saved_and_shown(acme):
         assert BusinessHoursInterval.objects.filter(branch=north).count() == 10
     page = client.get(f"/settings/branches/{north.pk}/hours/").content.decode()
     assert "22:00-02:00" in page
+
+
+def _day_input(page: str, day: int) -> str:
+    found = re.search(rf'<input[^>]*name="week-day_{day}"[^>]*>', page)
+    assert found, day
+    return found.group(0)
+
+
+def test_an_empty_day_in_the_hours_editor_reads_as_closed_not_as_sample_hours(acme):
+    client = acme.login()
+    with schema_context("co_acme"):
+        north = Branch.objects.get(name="North")
+    path = f"/settings/branches/{north.pk}/hours/"
+    week = {f"week-day_{d}": "09:00-18:00" for d in range(5)}
+    assert client.post(path, {"form": "week", **week}).status_code == 302
+    page = client.get(path).content.decode()
+    saturday = _day_input(page, 5)
+    assert 'placeholder="Closed"' in saturday and "hours-day-closed" in saturday
+    assert "09:00" not in saturday
+    assert 'value="09:00-18:00"' in _day_input(page, 0)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    assert 'placeholder="Закрыто"' in _day_input(client.get(path).content.decode(), 6)
+    # no hours at all: open round the clock, and every day says so
+    assert client.post(path, {"form": "week"}).status_code == 302
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    monday = _day_input(client.get(path).content.decode(), 0)
+    assert 'placeholder="Open round the clock"' in monday and "hours-day-24h" in monday
 
 
 def test_bad_or_overlapping_hours_are_refused_with_the_reason(acme):
@@ -153,3 +183,30 @@ def test_capacity_is_set_on_the_team_page(acme):
     )
     with schema_context("co_acme"):
         assert User.objects.get(pk=olga.pk).capacity == 3
+
+
+def test_a_country_rule_above_region_rules_of_that_country_shows_a_warning(acme):
+    client = acme.login()
+    with schema_context("co_acme"):
+        north = Branch.objects.get(name="North")
+    for country, region in [("RU", ""), ("RU", "SVE"), ("KZ", "ALA")]:
+        client.post(
+            "/settings/routing/",
+            {
+                "form": "rule",
+                "rule-country_code": country,
+                "rule-region_code": region,
+                "rule-branch": north.pk,
+            },
+        )
+    page = client.get("/settings/routing/").content.decode()
+    assert page.count('class="rule-warning"') == 1
+    assert (
+        "This rule catches every chat from RU before the region rules below it (RU-SVE), "
+        "so they never apply: move it below them."
+    ) in page
+    with schema_context("co_acme"):
+        country_rule = RoutingRule.objects.get(country_code="RU", region_code="")
+    client.post(f"/settings/routing/rules/{country_rule.pk}/", {"action": "down"})
+    client.post(f"/settings/routing/rules/{country_rule.pk}/", {"action": "down"})
+    assert 'class="rule-warning"' not in client.get("/settings/routing/").content.decode()

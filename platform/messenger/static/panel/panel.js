@@ -29,6 +29,7 @@
     name: data.userName || "",
     staff: data.staff === "1",
     muted: data.muted === "1",
+    soundWhenVisible: data.soundVisible === "1",
   };
   const listeners = new Map();
   const unread = new Map(); // conversation id -> unread count, every visible open dialog
@@ -361,23 +362,20 @@
     return names.join(" ") || "";
   }
 
-  function notify(kind, payload) {
-    if (me.muted || !document.hidden || anotherTabVisible()) return;
-    const isRow = kind !== "message";
-    const conversation = isRow ? payload : payload.conversation || {};
-    const id = conversation.id || payload.conversation_id;
-    if (!visibleToMe(conversation)) return;
-    const key = { conversation: `c${id}`, assigned: `a${id}` }[kind] || `m${id}:${payload.seq}`;
-    if (!claim(key)) return;
-    // A new dialog and its first message arrive together: one chime, not two.
+  const NEW_DIALOG_WAIT_MS = 5000;
+  // conversation id -> timer of a new dialog's notification, waiting for its first message
+  const newDialogs = new Map();
+  const notifiedAt = new Map(); // conversation id -> when this tab last showed a notification
+
+  /** One chime per conversation within a few seconds (a new dialog and its first message). */
+  function chimeFor(id) {
     if (Date.now() - (chimedAt.get(id) || 0) > 3000) chime();
     chimedAt.set(id, Date.now());
+  }
+
+  function showNotification(title, conversation, id, body) {
+    notifiedAt.set(id, Date.now());
     if (!("Notification" in window) || Notification.permission !== "granted") return;
-    const title = {
-      conversation: data.tNewDialog,
-      assigned: T.assigned_to_you || data.tNewDialog,
-    }[kind] || data.tNewMessage;
-    const body = isRow ? conversation.last_message_preview : messageText(payload);
     // Notification text is plain text by specification: no markup is interpreted.
     const shown = new Notification(`${title || "Messenger"}: ${contactName(conversation.contact, id)}`, {
       body: (body || "").slice(0, 140),
@@ -390,9 +388,52 @@
     });
   }
 
+  function notify(kind, payload) {
+    if (me.muted) return;
+    const isRow = kind !== "message";
+    const conversation = isRow ? payload : payload.conversation || {};
+    const id = conversation.id || payload.conversation_id;
+    if (!visibleToMe(conversation)) return;
+    const key = { conversation: `c${id}`, assigned: `a${id}` }[kind] || `m${id}:${payload.seq}`;
+    if (!document.hidden) {
+      // The operator is looking at this tab: no notification, but a new chat may chime.
+      if (isRow && me.soundWhenVisible && claim(key)) chimeFor(id);
+      return;
+    }
+    if (anotherTabVisible()) return;
+    // The first message of a new dialog this tab is holding a notification for: one
+    // notification says both (another tab may claim the message; then that one does).
+    const waiting = isRow ? null : newDialogs.get(id);
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      newDialogs.delete(id);
+    }
+    if (!claim(key)) return;
+    chimeFor(id);
+    const newDialogTitle = kind === "assigned" ? T.assigned_to_you || data.tNewDialog : data.tNewDialog;
+    if (isRow) {
+      const preview = conversation.last_message_preview;
+      if (preview) {
+        showNotification(newDialogTitle, conversation, id, preview);
+      } else if (!newDialogs.has(id) && Date.now() - (notifiedAt.get(id) || 0) > NEW_DIALOG_WAIT_MS) {
+        // A new dialog comes just before its first message: one notification with the
+        // message in it, not an empty one and then another.
+        const timer = setTimeout(() => {
+          newDialogs.delete(id);
+          showNotification(newDialogTitle, conversation, id, "");
+        }, NEW_DIALOG_WAIT_MS);
+        newDialogs.set(id, { timer, title: newDialogTitle });
+      }
+      return;
+    }
+    const title = waiting ? waiting.title : data.tNewMessage;
+    showNotification(title, conversation, id, messageText(payload));
+  }
+
   // --- sidebar controls: mute and "Enable notifications" -------------------------------------
 
   const muteButton = document.getElementById("notify-mute");
+  const visibleSoundButton = document.getElementById("notify-visible");
   const enableButton = document.getElementById("notify-enable");
 
   function renderControls() {
@@ -400,6 +441,10 @@
       muteButton.setAttribute("aria-checked", me.muted ? "false" : "true");
       muteButton.textContent = me.muted ? data.tUnmute || "Sound off" : data.tMute || "Sound on";
       muteButton.classList.toggle("off", me.muted);
+    }
+    if (visibleSoundButton) {
+      visibleSoundButton.setAttribute("aria-checked", me.soundWhenVisible ? "true" : "false");
+      visibleSoundButton.classList.toggle("off", !me.soundWhenVisible);
     }
     if (enableButton) {
       // Ask only when the operator clicks, and offer the button only while it can help.
@@ -416,6 +461,19 @@
       me.muted = Boolean(result.notifications_muted);
     } catch {
       me.muted = !wanted;
+    }
+    renderControls();
+  });
+
+  visibleSoundButton?.addEventListener("click", async () => {
+    const wanted = !me.soundWhenVisible;
+    me.soundWhenVisible = wanted; // optimistic; undone below if the server refuses
+    renderControls();
+    try {
+      const result = await api("PATCH", "/me", { sound_when_visible: wanted });
+      me.soundWhenVisible = Boolean(result.sound_when_visible);
+    } catch {
+      me.soundWhenVisible = !wanted;
     }
     renderControls();
   });
