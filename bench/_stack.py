@@ -1,8 +1,12 @@
-"""Helpers the benchmark scripts share: a scratch database on the configured server, a port."""
+"""Helpers the benchmark scripts share: a scratch database on the configured server, a port,
+the result table (rows with a goal and a verdict) and progress lines on stderr."""
 
 from __future__ import annotations
 
 import socket
+import sys
+import time
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -45,3 +49,48 @@ def database_recreate(params: dict[str, Any], name: str, *, drop_only: bool = Fa
         )
         if not drop_only:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+@dataclass
+class Row:
+    metric: str
+    value: str
+    goal: str = ""
+    ok: bool | None = None
+
+    @property
+    def verdict(self) -> str:
+        return "" if self.ok is None else ("pass" if self.ok else "FAIL")
+
+
+@dataclass
+class Report:
+    figures: dict[str, Any] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+    error: str = ""
+
+    def add(self, metric: str, value: str, goal: str = "", ok: bool | None = None) -> None:
+        self.rows.append(Row(metric, value, goal, ok))
+
+    @property
+    def passed(self) -> bool:
+        return not self.error and all(row.ok is not False for row in self.rows)
+
+    def table(self) -> str:
+        head = Row("metric", "value", "goal")
+        rows = [head, *self.rows]
+        wm, wv, wg = (max(len(getattr(r, a)) for r in rows) for a in ("metric", "value", "goal"))
+        lines = [
+            f"{r.metric:<{wm}}  {r.value:>{wv}}  {r.goal:<{wg}}  "
+            + ("pass/fail" if r is head else r.verdict)
+            for r in rows
+        ]
+        lines.insert(1, "-" * len(lines[0]))
+        return "\n".join(line.rstrip() for line in lines)
+
+
+STARTED = time.perf_counter()
+
+
+def log(message: str) -> None:
+    print(f"[bench +{time.perf_counter() - STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)

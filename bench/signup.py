@@ -37,7 +37,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 SOURCE_ROOTS = [str(REPO_DIR), str(REPO_DIR / "platform"), str(REPO_DIR / "bench")]
 sys.path[:0] = [p for p in SOURCE_ROOTS if p not in sys.path]
 
-from _stack import database_url_for, server_params  # noqa: E402
+from _stack import Report, database_url_for, log, server_params  # noqa: E402
 
 BENCH_DB = "messenger_bench_signup"
 PASSWORD = "Bench-signup-2026!"
@@ -78,51 +78,6 @@ PLANS = {
     "quick": Plan(signups=5, existing=60, same_connection=10, migrate_repeats=1, stock_processes=2),
 }
 STOCK_SCHEMAS = 5  # schemas in the stock sample; the per-schema cost is timed on all of them
-
-
-@dataclass
-class Row:
-    metric: str
-    value: str
-    goal: str = ""
-    ok: bool | None = None
-
-    @property
-    def verdict(self) -> str:
-        return "" if self.ok is None else ("pass" if self.ok else "FAIL")
-
-
-@dataclass
-class Report:
-    figures: dict[str, Any] = field(default_factory=dict)
-    rows: list[Row] = field(default_factory=list)
-    error: str = ""
-
-    def add(self, metric: str, value: str, goal: str = "", ok: bool | None = None) -> None:
-        self.rows.append(Row(metric, value, goal, ok))
-
-    @property
-    def passed(self) -> bool:
-        return not self.error and all(row.ok is not False for row in self.rows)
-
-    def table(self) -> str:
-        head = Row("metric", "value", "goal")
-        rows = [head, *self.rows]
-        wm, wv, wg = (max(len(getattr(r, a)) for r in rows) for a in ("metric", "value", "goal"))
-        lines = [
-            f"{r.metric:<{wm}}  {r.value:>{wv}}  {r.goal:<{wg}}  "
-            + ("pass/fail" if r is head else r.verdict)
-            for r in rows
-        ]
-        lines.insert(1, "-" * len(lines[0]))
-        return "\n".join(line.rstrip() for line in lines)
-
-
-STARTED = time.perf_counter()
-
-
-def log(message: str) -> None:
-    print(f"[bench +{time.perf_counter() - STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def percentile(values: list[float], pct: float) -> float:

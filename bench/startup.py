@@ -40,7 +40,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 SOURCE_ROOTS = [str(REPO_DIR), str(REPO_DIR / "platform"), str(REPO_DIR / "bench")]
 sys.path[:0] = [p for p in SOURCE_ROOTS if p not in sys.path]
 
-from _stack import free_port  # noqa: E402
+from _stack import Report, free_port, log  # noqa: E402
 
 # Goals, in the read-only mode (the product as CI and the image run it), medians.
 GOAL_CHECK_S = 1.5
@@ -58,51 +58,6 @@ GOAL_MODE_RATIO = 1.3
 READY_TIMEOUT_S = 120.0  # a process not ready by then counts as a failure
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MODES = ("read-only", "writable")
-
-
-@dataclass
-class Row:
-    metric: str
-    value: str
-    goal: str = ""
-    ok: bool | None = None
-
-    @property
-    def verdict(self) -> str:
-        return "" if self.ok is None else ("pass" if self.ok else "FAIL")
-
-
-@dataclass
-class Report:
-    figures: dict[str, Any] = field(default_factory=dict)
-    rows: list[Row] = field(default_factory=list)
-    error: str = ""
-
-    def add(self, metric: str, value: str, goal: str = "", ok: bool | None = None) -> None:
-        self.rows.append(Row(metric, value, goal, ok))
-
-    @property
-    def passed(self) -> bool:
-        return not self.error and all(row.ok is not False for row in self.rows)
-
-    def table(self) -> str:
-        head = Row("metric", "value", "goal")
-        rows = [head, *self.rows]
-        wm, wv, wg = (max(len(getattr(r, a)) for r in rows) for a in ("metric", "value", "goal"))
-        lines = [
-            f"{r.metric:<{wm}}  {r.value:>{wv}}  {r.goal:<{wg}}  "
-            + ("pass/fail" if r is head else r.verdict)
-            for r in rows
-        ]
-        lines.insert(1, "-" * len(lines[0]))
-        return "\n".join(line.rstrip() for line in lines)
-
-
-STARTED = time.perf_counter()
-
-
-def log(message: str) -> None:
-    print(f"[bench +{time.perf_counter() - STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 # --- one process ------------------------------------------------------------------------------

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import smtplib
-
 from inboxes import installation
 from inboxes.conversations import notifications
 from inboxes.models import Conversation
-from messenger.celery import app
+from messenger.celery import EMAIL_TASK, app
 
 
-@app.task(
-    name="inboxes.install_instructions_email",
-    acks_late=True,
-    autoretry_for=(OSError, smtplib.SMTPException),
-    retry_backoff=True,
-    max_retries=6,
-    time_limit=60,
-)
+@app.task(name="inboxes.install_instructions_email", **EMAIL_TASK)
 def install_instructions_email(inbox_id: int, email: str, sender_name: str) -> None:
     installation.install_instructions_email(inbox_id=inbox_id, email=email, sender_name=sender_name)
 
@@ -32,13 +23,6 @@ def offline_request_notify(conversation_id: int) -> None:
         offline_request_email.delay(conversation_id, user.pk)
 
 
-@app.task(
-    name="inboxes.offline_request_email",
-    acks_late=True,
-    autoretry_for=(OSError, smtplib.SMTPException),
-    retry_backoff=True,
-    max_retries=6,
-    time_limit=60,
-)
+@app.task(name="inboxes.offline_request_email", **EMAIL_TASK)
 def offline_request_email(conversation_id: int, user_id: int) -> None:
     notifications.offline_request_email_send(conversation_id=conversation_id, user_id=user_id)

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import smtplib
-
-from messenger.celery import app
+from messenger.celery import EMAIL_TASK, app
 from tenants.organization import services
 
 
-@app.task(
-    name="organization.invitation_email_send",
-    acks_late=True,
-    autoretry_for=(OSError, smtplib.SMTPException),
-    retry_backoff=True,
-    max_retries=6,
-    time_limit=60,
-)
+@app.task(name="organization.invitation_email_send", **EMAIL_TASK)
 def invitation_email_send(invitation_id: int, accept_url: str) -> None:
     """Send the invitation email; safe to run twice (a used or revoked invitation is skipped)."""
     services.invitation_email_send(invitation_id=invitation_id, accept_url=accept_url)
