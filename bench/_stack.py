@@ -3,6 +3,7 @@ the result table (rows with a goal and a verdict) and progress lines on stderr."
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import time
@@ -87,6 +88,17 @@ class Report:
         ]
         lines.insert(1, "-" * len(lines[0]))
         return "\n".join(line.rstrip() for line in lines)
+
+    def print_out(self, title: str, *, as_json: bool) -> int:
+        """The title line, the table, whether the run stopped early, the JSON object last
+        (`--json`); the script's exit status."""
+        print(title)
+        print(self.table())
+        if self.error:
+            print(f"INCOMPLETE, the run stopped: {self.error}")
+        if as_json:
+            print(json.dumps(self.figures, sort_keys=True))
+        return 1 if self.error else 0
 
 
 STARTED = time.perf_counter()

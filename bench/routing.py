@@ -56,7 +56,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 SOURCE_ROOTS = [str(REPO_DIR), str(REPO_DIR / "platform"), str(REPO_DIR / "bench")]
 sys.path[:0] = [p for p in SOURCE_ROOTS if p not in sys.path]
 
-from _stack import database_recreate, server_params  # noqa: E402
+from _stack import Report, database_recreate, server_params  # noqa: E402
 
 BENCH_DB = "messenger_bench_routing"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -139,43 +139,6 @@ PLANS = {
         stop_patience_s=2.0,
     ),
 }
-
-
-@dataclass
-class Row:
-    metric: str
-    value: str
-    goal: str = ""
-    ok: bool | None = None
-
-    @property
-    def verdict(self) -> str:
-        return "" if self.ok is None else ("pass" if self.ok else "FAIL")
-
-
-@dataclass
-class Report:
-    figures: dict[str, Any] = field(default_factory=dict)
-    rows: list[Row] = field(default_factory=list)
-
-    def add(self, metric: str, value: str, goal: str = "", ok: bool | None = None) -> None:
-        self.rows.append(Row(metric, value, goal, ok))
-
-    @property
-    def passed(self) -> bool:
-        return all(row.ok is not False for row in self.rows)
-
-    def table(self) -> str:
-        head = Row("metric", "value", "goal")
-        rows = [head, *self.rows]
-        wm, wv, wg = (max(len(getattr(r, a)) for r in rows) for a in ("metric", "value", "goal"))
-        lines = [
-            f"{r.metric:<{wm}}  {r.value:>{wv}}  {r.goal:<{wg}}  "
-            + ("pass/fail" if r is head else r.verdict)
-            for r in rows
-        ]
-        lines.insert(1, "-" * len(lines[0]))
-        return "\n".join(line.rstrip() for line in lines)
 
 
 def log(message: str) -> None:

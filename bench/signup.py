@@ -555,16 +555,11 @@ def main(argv: list[str] | None = None) -> int:
         passed=report.passed,
         error=report.error or None,
     )
-    print(
+    return report.print_out(
         f"Signup benchmark ({mode}): {os.cpu_count()} CPUs, wall time {elapsed():.1f} s, "
-        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after",
+        as_json=args.json,
     )
-    print(report.table())
-    if report.error:
-        print(f"INCOMPLETE, the run stopped: {report.error}")
-    if args.json:
-        print(json.dumps(report.figures, sort_keys=True))
-    return 1 if report.error else 0
 
 
 if __name__ == "__main__":

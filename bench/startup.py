@@ -29,7 +29,6 @@ No process here touches PostgreSQL. Progress goes to stderr; stdout holds the ta
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import statistics
@@ -302,16 +301,11 @@ def main(argv: list[str] | None = None) -> int:
         passed=report.passed,
         error=report.error or None,
     )
-    print(
+    return report.print_out(
         f"Start-up benchmark ({mode}, {runs} runs per mode): {os.cpu_count()} CPUs, wall time "
-        f"{wall:.1f} s, load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+        f"{wall:.1f} s, load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after",
+        as_json=args.json,
     )
-    print(report.table())
-    if report.error:
-        print(f"INCOMPLETE, the run stopped: {report.error}")
-    if args.json:
-        print(json.dumps(report.figures, sort_keys=True))
-    return 1 if report.error else 0
 
 
 if __name__ == "__main__":

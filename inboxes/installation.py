@@ -41,12 +41,31 @@ def website_domain(website: str) -> str:
     return (urlsplit(website).hostname or "").removeprefix("www.")
 
 
+def website_domains(website: str) -> list[str]:
+    """The allowlist for a website: its domain and its subdomains; ValueError when it is no
+    website address."""
+    domain = website_domain(website)
+    if not domain:
+        raise ValueError(website)
+    return allowed_domains_validate([domain, f"*.{domain}"])
+
+
+def website_inbox_create(*, name: str, website: str, language: str) -> Inbox:
+    """A website inbox that allows `website` (an admin's "New inbox")."""
+    try:
+        domains = website_domains(website)
+    except ValueError as exc:
+        raise ValidationError(
+            {"website": [_("Enter a website address, e.g. shop.example.com.")]}
+        ) from exc
+    return inbox_create(name=name, allowed_domains=domains, language=language)
+
+
 def first_inbox_create(*, company: Company, website: str = "") -> Inbox:
     """A new company's website inbox, named after it, allowing its site (and its www.) when
     given. Runs in the company's schema, inside the signup's transaction."""
-    domain = website_domain(website)
     try:
-        domains = allowed_domains_validate([domain, f"*.{domain}"]) if domain else []
+        domains = website_domains(website) if (website or "").strip() else []
     except ValueError as exc:
         raise ValidationError(
             {"website": [_("Not a website address: %(entry)s") % {"entry": website.strip()}]}

@@ -21,12 +21,10 @@ from inboxes.services import (
     INBOX_CHOICE_FIELDS,
     INBOX_TEXT_FIELDS,
     inbox_archive,
-    inbox_create,
     inbox_restore,
     inbox_update,
 )
 from inboxes.widget_api.blocked import blocked_origins
-from inboxes.widget_api.origins import allowed_domains_validate
 from messenger.tasks import enqueue_on_commit
 from tenants.accounts.permissions import panel_view
 
@@ -62,18 +60,12 @@ def inbox_list_view(request: HttpRequest) -> HttpResponse:
 def inbox_create_view(request: HttpRequest) -> HttpResponse:
     form = InboxCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        domain = installation.website_domain(form.cleaned_data["website"])
         try:
-            domains = allowed_domains_validate([domain, f"*.{domain}"]) if domain else []
-            if not domains:
-                raise ValueError(form.cleaned_data["website"])
-            inbox = inbox_create(
+            inbox = installation.website_inbox_create(
                 name=form.cleaned_data["name"],
-                allowed_domains=domains,
+                website=form.cleaned_data["website"],
                 language=request.tenant.language,  # type: ignore[attr-defined]
             )
-        except ValueError:
-            form.add_error("website", _("Enter a website address, e.g. shop.example.com."))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
