@@ -18,6 +18,7 @@ import secrets
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,18 @@ with schema_context(Company.objects.get(slug="demo").schema_name):
 def demo_inbox(stack: LiveStack, **changes: object) -> dict:
     """The demo inbox (after applying `changes`): key, allowlist, row counts."""
     return json.loads(stack.shell(INBOX_CODE.format(changes=changes)).strip().splitlines()[-1])
+
+
+@contextmanager
+def demo_inbox_changed(stack: LiveStack, **changes: object) -> Iterator[dict]:
+    """The demo inbox with `changes` (allowed_domains, load_mode) while the block runs, as it
+    was afterwards: tests share the session's demo company."""
+    original = demo_inbox(stack)
+    before = {"allowed_domains": original["allowed"], "load_mode": original["load_mode"]}
+    try:
+        yield demo_inbox(stack, **changes)
+    finally:
+        demo_inbox(stack, **{name: before[name] for name in changes})
 
 
 @pytest.fixture(scope="session")
@@ -186,12 +199,8 @@ def test_widget_lazy_loads_chats_with_files_and_is_rated(
     stack = demo_company
     # Only the customer site: the frame's own host (localhost) is not allowed, so every request
     # and socket of the frame passes only by naming the site (X-Widget-Site / ?site=).
-    original = demo_inbox(stack)
-    inbox = demo_inbox(stack, load_mode="scroll", allowed_domains=["127.0.0.1"])
-    try:
+    with demo_inbox_changed(stack, load_mode="scroll", allowed_domains=["127.0.0.1"]) as inbox:
         _chat_flow(stack, inbox["key"], customer_site, new_context, shot)
-    finally:
-        demo_inbox(stack, load_mode=original["load_mode"], allowed_domains=original["allowed"])
 
 
 def _chat_flow(stack, key, customer_site, new_context, shot) -> None:  # type: ignore[no-untyped-def]
@@ -519,9 +528,8 @@ def test_widget_falls_back_to_sse_when_websockets_are_blocked(
     shot: Any,
 ) -> None:
     stack = demo_company
-    original = demo_inbox(stack)
-    inbox = demo_inbox(stack, allowed_domains=["127.0.0.1"])  # the stream passes by ?site=
-    try:
+    # Only the customer site is allowed: the stream passes by naming it (?site=).
+    with demo_inbox_changed(stack, allowed_domains=["127.0.0.1"]) as inbox:
         operator = new_context().new_page()
         panel_login(operator, stack)
         operator.wait_for_function(
@@ -558,8 +566,6 @@ def test_widget_falls_back_to_sse_when_websockets_are_blocked(
         expect(frame.locator(".log .m.op .body")).to_have_text("Answer over the event stream")
         expect(frame.locator(".m.me .ticks")).to_have_text("✓✓")
         snap(shot, visitor, "reply over server-sent events")
-    finally:
-        demo_inbox(stack, allowed_domains=original["allowed"])
 
 
 def test_widget_counts_characters_near_the_limit_and_refuses_a_longer_message_keeping_it(
@@ -570,9 +576,7 @@ def test_widget_counts_characters_near_the_limit_and_refuses_a_longer_message_ke
     shot: Any,
 ) -> None:
     stack = demo_company
-    original = demo_inbox(stack)
-    inbox = demo_inbox(stack, allowed_domains=["127.0.0.1"])
-    try:
+    with demo_inbox_changed(stack, allowed_domains=["127.0.0.1"]) as inbox:
         operator = new_context().new_page()
         panel_login(operator, stack)
         operator.wait_for_function(
@@ -617,5 +621,3 @@ def test_widget_counts_characters_near_the_limit_and_refuses_a_longer_message_ke
         composer.press("Enter")
         expect(frame.locator(".m.me[data-seq='1']")).to_be_visible()
         expect(counter).to_be_hidden()
-    finally:
-        demo_inbox(stack, allowed_domains=original["allowed"])

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from messenger.serve import uvicorn_command
 from tests.e2e.conftest import REPO_DIR, LiveStack, _free_port, panel_login
-from tests.e2e.test_widget_flow import SNIPPET, chat_frame, customer_site, demo_inbox, snap
+from tests.e2e.test_widget_flow import SNIPPET, chat_frame, customer_site, demo_inbox_changed, snap
 
 pytestmark = pytest.mark.e2e
 
@@ -89,9 +89,7 @@ def test_messages_typed_faster_than_the_limit_are_held_then_each_arrives_once(
     shot: Any,
 ) -> None:
     stack = demo_company
-    original = demo_inbox(stack)
-    inbox = demo_inbox(stack, allowed_domains=["127.0.0.1"])
-    try:
+    with demo_inbox_changed(stack, allowed_domains=["127.0.0.1"]) as inbox:
         operator = new_context().new_page()  # someone online: the chat, not the offline form
         panel_login(operator, stack)
         operator.wait_for_function(
@@ -133,5 +131,3 @@ def test_messages_typed_faster_than_the_limit_are_held_then_each_arrives_once(
         stored = json.loads(stack.shell(STORED_CODE.format(prefix=prefix)).strip().splitlines()[-1])
         assert [body for body, _ in stored] == texts
         assert len({client_id for _, client_id in stored}) == 7
-    finally:
-        demo_inbox(stack, allowed_domains=original["allowed"])
