@@ -25,7 +25,7 @@ from django.http import Http404
 from django.utils import translation
 
 from inboxes.conversations import events, selectors, services
-from inboxes.conversations.payloads import message_payload
+from inboxes.conversations.payloads import message_payload, receipts_payload
 from inboxes.models import Conversation
 from inboxes.realtime import presence
 from inboxes.realtime.auth import panel_user_for_scope
@@ -221,18 +221,19 @@ class BaseConsumer(AsyncWebsocketConsumer):
         """Send what the client missed after `after`, from the database, in order."""
         conversation_id, after = _int(frame, "conversation_id"), _int(frame, "after")
 
-        def missed() -> list[dict[str, Any]]:
-            return [
-                message_payload(m)
-                for m in selectors.message_page(
-                    conversation=self._conversation(conversation_id), after=after, limit=100
-                )
-            ]
+        def missed() -> dict[str, Any]:
+            conversation = self._conversation(conversation_id)
+            page = selectors.message_page(conversation=conversation, after=after, limit=100)
+            return {
+                "type": "messages",
+                "conversation_id": conversation_id,
+                "payload": [message_payload(m) for m in page],
+                # Receipts sent before this socket joined its groups were never heard: the
+                # answer carries where they stand now (a first message's tick, say).
+                "receipts": receipts_payload(conversation),
+            }
 
-        messages = await in_schema(self.schema_name, missed)
-        await self.send_json(
-            {"type": "messages", "conversation_id": conversation_id, "payload": messages}
-        )
+        await self.send_json(await in_schema(self.schema_name, missed))
 
     async def on_ping(self) -> None:
         return None

@@ -18,7 +18,7 @@ from channels.layers import get_channel_layer
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 from inboxes.conversations import selectors
-from inboxes.conversations.payloads import message_payload
+from inboxes.conversations.payloads import message_payload, receipts_payload
 from inboxes.models import Conversation
 from inboxes.realtime.db import in_schema
 from inboxes.widget_api.context import VisitorContext, WidgetError, visitor_for_ticket
@@ -32,16 +32,17 @@ def _frame(event: str, payload: Any, event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def _missed(ctx: VisitorContext, conversation_id: int, after: int) -> list[dict[str, Any]]:
+def _missed(
+    ctx: VisitorContext, conversation_id: int, after: int
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The messages after `after` and where the receipts stand now (both missed while away)."""
     conversation = Conversation.objects.filter(
         pk=conversation_id, contact=ctx.contact, inbox=ctx.inbox
     ).first()
     if conversation is None:
-        return []
-    return [
-        message_payload(m)
-        for m in selectors.message_page(conversation=conversation, after=after, limit=100)
-    ]
+        return [], None
+    page = selectors.message_page(conversation=conversation, after=after, limit=100)
+    return [message_payload(m) for m in page], receipts_payload(conversation)
 
 
 def _int_param(value: str | None) -> int | None:
@@ -77,8 +78,11 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
         try:
             yield "retry: 3000\n\n"
             if conversation_id is not None and after is not None:
-                for payload in await in_schema(schema, _missed, ctx, conversation_id, after):
+                missed, receipts = await in_schema(schema, _missed, ctx, conversation_id, after)
+                for payload in missed:
                     yield _frame("message.created", payload, payload["seq"])
+                if receipts is not None:
+                    yield _frame("message.receipts", receipts)
             while True:
                 try:
                     message = await asyncio.wait_for(layer.receive(channel), KEEPALIVE_SECONDS)

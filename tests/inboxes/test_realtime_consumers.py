@@ -167,6 +167,33 @@ async def test_reconnecting_visitor_gets_missed_messages_in_order_without_duplic
     await again.disconnect()
 
 
+async def test_resume_answer_carries_receipts_sent_before_the_socket_joined(live_db):
+    """A first message goes out over HTTP while the widget's socket is still connecting; an
+    operator's screen acks it at once. The visitor's resume must bring that tick along."""
+    world = live_db["initech"]
+    setup = await _run(_visitor_setup, world)
+    await _run(setup["visitor"].send, setup["conversation_id"], "first, over HTTP")
+    operator_http = await _run(world.login)
+    response = await _run(
+        operator_http.post,
+        f"/api/v1/conversations/{setup['conversation_id']}/receipts",
+        {"delivered_seq": 1},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    visitor = visitor_socket(setup["token"])
+    assert (await visitor.connect())[0]
+    await visitor.send_json_to(
+        {"type": "resume", "conversation_id": setup["conversation_id"], "after": 1}
+    )
+    answer = await next_of_type(visitor, "messages")
+    assert answer["payload"] == []
+    assert answer["receipts"]["conversation_id"] == setup["conversation_id"]
+    assert answer["receipts"]["operator_delivered_seq"] == 1
+    assert answer["receipts"]["operator_read_seq"] == 0
+    await visitor.disconnect()
+
+
 @pytest.mark.parametrize(
     ("raw", "code"),
     [
@@ -482,7 +509,7 @@ def test_visitor_event_stream_falls_back_to_sse(live_db):
         assert start["status"] == 200
         text = ""
         threading.Timer(0.5, lambda: visitor.send(setup["conversation_id"], "live")).start()
-        while "live" not in text:
+        while '"body": "live"' not in text:
             chunk = await communicator.receive_output(timeout=TIMEOUT)
             text += chunk.get("body", b"").decode()
         await communicator.send_input({"type": "http.disconnect"})
@@ -490,8 +517,12 @@ def test_visitor_event_stream_falls_back_to_sse(live_db):
 
     text = async_to_sync(read_stream)()
     assert "event: message.created" in text
-    assert text.index("before the stream") < text.index("live")
+    assert text.index("before the stream") < text.index('"body": "live"')
     assert "id: 1\n" in text
+    # where the receipts stand comes with the replay (ticks missed while away)
+    replay = text[: text.index('"body": "live"')]
+    assert "event: message.receipts" in replay
+    assert '"operator_delivered_seq": 0' in replay
 
 
 @pytest.fixture

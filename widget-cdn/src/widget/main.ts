@@ -515,8 +515,11 @@ function hideTyping(): void {
 function updateConversation(update: Partial<Conversation> & { id?: number }): void {
   if (!conv || (update.id !== undefined && update.id !== conv.id)) return;
   const wasClosed = conv.status === "closed";
-  for (const field of ["status", "rating", "visitor_delivered_seq", "visitor_read_seq", "operator_delivered_seq", "operator_read_seq"] as const) {
-    if (update[field] !== undefined) (conv as unknown as Record<string, unknown>)[field] = update[field];
+  if (update.status !== undefined) conv.status = update.status;
+  if (update.rating !== undefined) conv.rating = update.rating;
+  // Receipts never go back on the server: a late snapshot must not undo a newer event.
+  for (const field of ["visitor_delivered_seq", "visitor_read_seq", "operator_delivered_seq", "operator_read_seq"] as const) {
+    if (update[field] !== undefined) conv[field] = Math.max(conv[field] || 0, update[field] || 0);
   }
   const operator = update.assignee_name !== undefined ? update.assignee_name : update.operator_name;
   if (operator !== undefined) conv.operator_name = operator;
@@ -1004,6 +1007,8 @@ function onFrame(frame: Frame): void {
       addMessages(frame.type === "messages" ? payload : [payload], frame.type === "messages");
       // A long absence: the next page, after this one's last message.
       if (frame.type === "messages" && payload.length >= RESUME_PAGE) resume(payload[RESUME_PAGE - 1].seq);
+      // Receipts sent before this socket joined were never heard (a first message's tick).
+      if (frame.type === "messages" && conv && frame.receipts?.conversation_id === conv.id) updateConversation({ ...frame.receipts, id: conv.id });
       break;
     case "resync": // the server lost events for us (Redis was away); spread: every visitor of
       // the server hears it at once

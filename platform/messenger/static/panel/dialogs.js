@@ -1313,6 +1313,7 @@
     const stick = nearBottom();
     addMessages(page);
     if (stick) scrollToBottom();
+    if (frame.receipts) onReceipts(frame.receipts); // receipts missed while away
     markRead();
     // A long absence: keep asking, after this page's last message, until a short page.
     if (page.length >= RESUME_PAGE) resumeMessages(page[RESUME_PAGE - 1].seq);

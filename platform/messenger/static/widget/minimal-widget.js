@@ -749,6 +749,7 @@
   function onResumed(frame) {
     const messages = frame.payload || [];
     for (const message of messages) onMessage(message);
+    if (frame.receipts) onReceipts(frame.receipts); // receipts sent before this socket joined
     // The server answers at most 100 at a time: ask again, after this page, until a short one.
     if (messages.length >= 100) resume(messages[99].seq);
   }
