@@ -15,22 +15,22 @@ from functools import cache
 from django.db import connection
 
 from inboxes.models import Conversation, ConversationAssignment
-from messenger.kernel.models import Deadline
+from messenger.kernel.deadlines import deadline_schedule_sql, deadlines_cancel_sql
 
 
 @cache
 def statement() -> str:
-    """The SQL, with named parameters (see `write`)."""
+    """The SQL, with named parameters (see `write`). The timer's two writes come from the
+    kernel's deadline module, the one writer of that table."""
     q = connection.ops.quote_name
     assignments = q(ConversationAssignment._meta.db_table)
     conversations = q(Conversation._meta.db_table)
-    deadlines = q(Deadline._meta.db_table)  # public schema, found through the search path
+    cancel = deadlines_cancel_sql(object_id="%(conversation_id)s", when="%(cancel_timer)s")
+    arm = deadline_schedule_sql(
+        object_id="%(conversation_id)s", stamp="record.id", due_at="%(due_at)s", source="record"
+    )
     return f"""
-        WITH cancelled AS (
-            UPDATE {deadlines} SET done_at = %(now)s, last_error = 'cancelled'
-             WHERE %(cancel_timer)s AND schema_name = %(schema)s AND kind = %(kind)s
-               AND object_id = %(conversation_id)s AND done_at IS NULL
-        ), record AS (
+        WITH cancelled AS ({cancel}), record AS (
             INSERT INTO {assignments}
                    (conversation_id, assignee_id, branch_id, reason, actor_id, note, created_at)
             VALUES (%(conversation_id)s, %(assignee_id)s, %(branch_id)s, %(reason)s,
@@ -42,15 +42,7 @@ def statement() -> str:
                    queued_at = %(queued_at)s, assigned_at = %(assigned_at)s, opened_at = NULL,
                    branch_id = %(branch_id)s
              WHERE id = %(conversation_id)s
-        ), timer AS (
-            INSERT INTO {deadlines}
-                   (schema_name, kind, object_id, token, due_at, created_at, attempts,
-                    last_error)
-            SELECT %(schema)s, %(kind)s, %(conversation_id)s, record.id, %(due_at)s, %(now)s,
-                   0, ''
-              FROM record
-             WHERE %(due_at)s::timestamptz IS NOT NULL
-        )
+        ), timer AS ({arm})
         SELECT id FROM record
     """  # noqa: S608  (names from the models' metadata, values as parameters)
 

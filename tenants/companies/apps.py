@@ -1,5 +1,5 @@
-"""App config for companies: a deleted company's open sockets are closed, however it was deleted
-(console, admin or shell), once the deletion commits."""
+"""App config for companies: a deleted company's open sockets are closed and its pending
+deadlines cancelled, however it was deleted (console, admin or shell)."""
 
 from typing import Any
 
@@ -10,7 +10,10 @@ from messenger.realtime import company_sockets_end
 
 
 def _company_deleted(sender: type, instance: Any, **kwargs: Any) -> None:
+    from messenger.kernel.deadlines import deadlines_cancel_company  # models: after apps load
+
     company_sockets_end(instance.schema_name, reason="company_deleted")
+    deadlines_cancel_company(instance.schema_name)  # in the deleting transaction
 
 
 class CompaniesConfig(AppConfig):

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[int, int], None]  # (object_id, token)
 HANDLERS: dict[str, Handler] = {}
 RETRY_DELAY = timedelta(seconds=30)
+CANCELLED = "cancelled"  # `last_error` of a deadline cancelled before it fired
 MAX_ATTEMPTS = 5
 
 
@@ -56,7 +57,46 @@ def deadlines_cancel(*, kind: str, object_id: int) -> int:
     """Mark the pending deadlines of an object done without running them."""
     return Deadline.objects.filter(
         schema_name=connection.schema_name, kind=kind, object_id=object_id, done_at=None
-    ).update(done_at=timezone.now(), last_error="cancelled")
+    ).update(done_at=timezone.now(), last_error=CANCELLED)
+
+
+def deadlines_cancel_company(schema_name: str) -> int:
+    """Cancel every pending deadline of a company (it is being deleted): none fires later
+    into a schema that no longer exists."""
+    return Deadline.objects.filter(schema_name=schema_name, done_at=None).update(
+        done_at=timezone.now(), last_error=CANCELLED
+    )
+
+
+# The same two writes as SQL, for a hot path that folds them into one statement of its own
+# (`inboxes/routing/assignment_sql.py`): this module stays the only writer of the table's
+# rows. The fragments take SQL expressions for the object and token, and the named
+# parameters %(schema)s, %(kind)s and %(now)s; the caller's tests compare the result with
+# `deadline_schedule` / `deadlines_cancel` column by column.
+
+
+def deadlines_cancel_sql(*, object_id: str, when: str = "TRUE") -> str:
+    """An UPDATE that does what `deadlines_cancel` does (usable as a data-modifying CTE)."""
+    table = connection.ops.quote_name(Deadline._meta.db_table)
+    return f"""
+        UPDATE {table} SET done_at = %(now)s, last_error = '{CANCELLED}'
+         WHERE ({when}) AND schema_name = %(schema)s AND kind = %(kind)s
+           AND object_id = {object_id} AND done_at IS NULL
+    """  # noqa: S608  (table name from the model, values as parameters)
+
+
+def deadline_schedule_sql(*, object_id: str, stamp: str, due_at: str, source: str) -> str:
+    """An INSERT … SELECT that does what `deadline_schedule` does, once per row of `source`
+    where `due_at` is not null (usable as a data-modifying CTE); `stamp` is the SQL of the
+    deadline's token."""
+    table = connection.ops.quote_name(Deadline._meta.db_table)
+    return f"""
+        INSERT INTO {table}
+               (schema_name, kind, object_id, token, due_at, created_at, attempts, last_error)
+        SELECT %(schema)s, %(kind)s, {object_id}, {stamp}, {due_at}, %(now)s, 0, ''
+          FROM {source}
+         WHERE ({due_at})::timestamptz IS NOT NULL
+    """  # noqa: S608  (table name from the model, values as parameters)
 
 
 # Deadlines per transaction. A handler holds row locks (an escalation's chat and operator)
