@@ -63,6 +63,16 @@ def operator_socket(world, cookie: str, origin: str | None = None) -> WebsocketC
     )
 
 
+async def _eventually(check, timeout: float = TIMEOUT) -> bool:  # type: ignore[no-untyped-def]
+    """Poll `check` (run on a thread) until it is true or `timeout` passes."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await _run(check):
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
 async def next_of_type(socket: WebsocketCommunicator, kind: str) -> dict[str, Any]:
     while True:
         frame = json.loads(await socket.receive_from(timeout=TIMEOUT))
@@ -486,11 +496,9 @@ async def test_operator_presence_is_tracked_per_socket(live_db):
     cookie, user_id = await _run(make_person)
     socket = operator_socket(world, cookie)
     await socket.connect()
-    await asyncio.sleep(0.2)
-    assert user_online(schema_name="co_initech", user_id=user_id)
+    assert await _eventually(lambda: user_online(schema_name="co_initech", user_id=user_id))
     await socket.disconnect()
-    await asyncio.sleep(0.2)
-    assert not user_online(schema_name="co_initech", user_id=user_id)
+    assert await _eventually(lambda: not user_online(schema_name="co_initech", user_id=user_id))
 
 
 def test_visitor_event_stream_falls_back_to_sse(live_db):
