@@ -134,7 +134,7 @@ def test_the_deadline_runner_escalates_on_time_after_being_killed_and_restarted(
         branch = branch_create(name=f"Esc {time.time_ns()}", region="", timezone_name="UTC")
         team = people(branch, 2, prefix=f"w{branch.pk}-")
         inbox = inbox_create(name="Esc", allowed_domains=["x.test"])
-        RoutingRule.objects.all().delete()
+        RoutingRule.objects.filter(country_code="YY").delete()  # only this test's code
         configuration.routing_rule_create(country_code="YY", region_code="", branch_id=branch.pk)
         config = RoutingSettings.current()
         config.escalation_timeout_seconds = 3600  # the test says when each timer comes due
@@ -169,8 +169,9 @@ def test_the_deadline_runner_escalates_on_time_after_being_killed_and_restarted(
         Deadline.objects.filter(pk=second.pk).update(due_at=due_at)
         wait_for(lambda: assignee() == holder, what="the escalation back to the first holder")
         second.refresh_from_db()
-        # generous for a loaded machine; the runner looks every 0.1 s
-        assert (second.done_at - due_at).total_seconds() < 3
+        # Soon after due, not at the next sweep: the runner looks every 0.1 s, but a loaded
+        # machine may stall it for seconds, so the bound only tells "soon" from "an hour".
+        assert (second.done_at - due_at).total_seconds() < 60
 
         with schema_context("co_initech"):
             # each timer fired once: one escalation each, none failed or retried
