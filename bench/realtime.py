@@ -427,9 +427,9 @@ def seed_company(out: str, operators: int, contacts: int, conversations: int) ->
     from django.contrib.sessions.backends.db import SessionStore
     from django_tenants.utils import schema_context
 
+    from inboxes.demo import demo_seed
     from inboxes.models import Contact, Conversation, Inbox
-    from inboxes.widget_api.tokens import visitor_token_make
-    from messenger.kernel.demo import demo_seed
+    from inboxes.visitors.tokens import visitor_token_make
     from tenants.organization.services import operator_create
 
     demo_seed()

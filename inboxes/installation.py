@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from inboxes.models import Inbox
 from inboxes.models.inbox import _new_secret
 from inboxes.services import inbox_create
-from inboxes.widget_api.origins import allowed_domains_validate
+from inboxes.visitors.origins import allowed_domains_validate
 from messenger.tenancy import base_url
 from tenants.companies.models import Company
 

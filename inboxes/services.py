@@ -64,7 +64,7 @@ def inbox_update(
     **texts: Any,
 ) -> Inbox:
     """Change an inbox's settings; the allowlist must name at least one valid domain."""
-    from inboxes.widget_api.origins import allowed_domains_validate
+    from inboxes.visitors.origins import allowed_domains_validate
 
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()

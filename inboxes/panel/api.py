@@ -15,20 +15,16 @@ from inboxes.conversations import attachments, selectors, services
 from inboxes.conversations.payloads import conversation_payload, message_payload
 from inboxes.conversations.schemas import MessageIn
 from inboxes.conversations.selectors import PAGE_MAX
-from inboxes.conversations.visitor_access import visitor_sessions_end
 from inboxes.routing import services as routing
-from messenger.api_errors import answers
+from inboxes.visitors.access import visitor_sessions_end
+from messenger.api_errors import PANEL_ANY, answers
 from tenants.accounts.models import User
 from tenants.organization.models import Branch
 
 router = Router(tags=["conversations"])
 
 OK = {200: dict}
-# What any request may get (every operation needs the operator's session): text PostgreSQL
-# cannot store or an unreadable body (400), no session (401), a failed CSRF check, a role or
-# company that may not (403), not a company's host or an unknown conversation (404), a body
-# over its limit (413). Operations with inputs (an id in the path too) also answer 422.
-ANY = (400, 401, 403, 404, 413)
+ANY = PANEL_ANY  # what any request may get (messenger/api_errors.py)
 
 
 class ReceiptsIn(Schema):

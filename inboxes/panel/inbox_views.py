@@ -24,7 +24,7 @@ from inboxes.services import (
     inbox_restore,
     inbox_update,
 )
-from inboxes.widget_api.blocked import blocked_origins
+from inboxes.visitors.blocked import blocked_origins
 from messenger.tasks import enqueue_on_commit
 from tenants.accounts.permissions import panel_view
 
@@ -163,9 +163,8 @@ def inbox_instructions_send_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Enter a valid email address."))
         return redirect("inbox-edit", pk=pk)
     email = form.cleaned_data["email"]
-    # Imported here: the task brings the Celery app, which a web process loads only to send.
-    from inboxes.tasks import install_instructions_email
-
-    enqueue_on_commit(install_instructions_email, inbox.pk, email, request.user.full_name)  # type: ignore[union-attr]
+    enqueue_on_commit(
+        "inboxes.tasks.install_instructions_email", inbox.pk, email, request.user.full_name
+    )  # type: ignore[union-attr]
     messages.success(request, _("Instructions sent to %(email)s.") % {"email": email})
     return redirect("inbox-edit", pk=pk)

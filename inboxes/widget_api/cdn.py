@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET
 
 from inboxes.installation import widget_cdn_url
 from inboxes.models import Inbox
-from inboxes.widget_api.blocked import blocked_origin_record
-from inboxes.widget_api.context import WidgetError, inbox_for_key
-from inboxes.widget_api.origins import domain_allowed, host_of
+from inboxes.visitors.blocked import blocked_origin_record
+from inboxes.visitors.context import WidgetError, inbox_for_key
+from inboxes.visitors.origins import domain_allowed, host_of
 
 LOADER = "loader.js"
 

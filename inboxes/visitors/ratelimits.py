@@ -28,7 +28,7 @@ from django_ratelimit.core import get_usage
 
 from inboxes.conversations.services import conversation_open_for
 from inboxes.models import Contact, Inbox
-from inboxes.widget_api.context import WidgetError
+from inboxes.visitors.context import WidgetError
 from tenants.accounts.ratelimits import ip_key, rate_setting
 
 log = logging.getLogger(__name__)

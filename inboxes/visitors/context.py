@@ -14,10 +14,10 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from inboxes.models import Contact, Inbox
-from inboxes.widget_api.blocked import blocked_origin_record
-from inboxes.widget_api.origins import domain_allowed, host_of, request_site_host
-from inboxes.widget_api.tickets import ticket_redeem
-from inboxes.widget_api.tokens import VisitorClaims, visitor_token_read
+from inboxes.visitors.blocked import blocked_origin_record
+from inboxes.visitors.origins import domain_allowed, host_of, request_site_host
+from inboxes.visitors.tickets import ticket_redeem
+from inboxes.visitors.tokens import VisitorClaims, visitor_token_read
 from tenants.companies.models import Company, WidgetKeyRoute
 
 
