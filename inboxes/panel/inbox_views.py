@@ -26,7 +26,7 @@ from inboxes.services import (
 )
 from inboxes.visitors.blocked import blocked_origins
 from messenger.tasks import enqueue_on_commit
-from tenants.accounts.permissions import panel_view
+from tenants.accounts.permissions import AuthenticatedRequest, panel_view
 
 
 class InboxCreateForm(forms.Form):
@@ -156,7 +156,7 @@ def inbox_secret_rotate_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @panel_view(admin=True)
-def inbox_instructions_send_view(request: HttpRequest, pk: int) -> HttpResponse:
+def inbox_instructions_send_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     inbox = get_object_or_404(Inbox, pk=pk)
     form = DeveloperEmailForm(request.POST)
     if not form.is_valid():

@@ -94,7 +94,9 @@ def validation_error(request: HttpRequest, exc: ValidationError):  # type: ignor
 def _company_logo_url() -> str:
     """The logo of the company whose schema the request runs in (set from the widget key)."""
     company = getattr(connection, "tenant", None)
-    return base_url(company.logo_path) if getattr(company, "logo", None) else ""
+    if company is None or not getattr(company, "logo", None):
+        return ""
+    return base_url(company.logo_path)
 
 
 def inbox_config(inbox: Inbox) -> dict[str, Any]:

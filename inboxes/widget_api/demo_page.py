@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from csp.decorators import csp_exempt
 from django.conf import settings
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_tenants.utils import schema_context
 
 from inboxes.models import Inbox
+from messenger.schema import schema_activate_public
 from tenants.companies.models import Company
 
 
@@ -28,7 +28,7 @@ def demo_page_view(request: HttpRequest) -> HttpResponse:
         with schema_context(company.schema_name):
             inbox = Inbox.objects.filter(is_active=True).order_by("pk").first()
             public_key = inbox.public_key if inbox else ""
-        connection.set_schema_to_public()
+        schema_activate_public()
     return render(
         request, "companies/demo_page.html", {"public_key": request.GET.get("key", public_key)}
     )

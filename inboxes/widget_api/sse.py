@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from inboxes.conversations import selectors
 from inboxes.conversations.payloads import message_payload, receipts_payload
@@ -53,7 +54,7 @@ def _int_param(value: str | None) -> int | None:
         return None
 
 
-async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
+async def visitor_event_stream(request: HttpRequest) -> HttpResponseBase:
     headers = dict(request.headers)
     site = request.GET.get("site", "")
     if site:  # an EventSource cannot send X-Widget-Site; the widget frame names its site here

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
-from django.db import connection
+
+from messenger.schema import schema_activate
 
 T = TypeVar("T")
 
@@ -36,7 +37,7 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _in_schema(schema: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    connection.set_schema(schema)
+    schema_activate(schema)
     return fn(*args, **kwargs)
 
 

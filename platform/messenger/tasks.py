@@ -14,7 +14,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
+
+from messenger.schema import current_schema
 
 if TYPE_CHECKING:  # the task brings its Celery app along; a caller of this loads no Celery
     from celery import Task
@@ -30,7 +32,7 @@ def task_named(name: str) -> Task:
 def enqueue_on_commit(task: str, *args: Any, **kwargs: Any) -> None:
     """Send the task named `task` (`module.function`) with `*args, **kwargs` once the current
     transaction commits, in this schema."""
-    schema = connection.schema_name
+    schema = current_schema()
     transaction.on_commit(
         lambda: task_named(task).apply_async(
             args=args, kwargs=kwargs, headers={"_schema_name": schema}

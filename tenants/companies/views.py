@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -97,7 +98,7 @@ def login_find_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def company_logo_view(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+def company_logo_view(request: HttpRequest, slug: str, name: str) -> HttpResponseBase:
     """A company's current logo; its file name is part of the address, so it is cached long."""
     company = Company.objects.filter(slug=slug).exclude(status=Company.Status.SUSPENDED).first()
     if company is None or not company.logo or company.logo.name.rsplit("/", 1)[-1] != name:

@@ -3,12 +3,12 @@ messenger/api.py under /api/v1)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from messenger.api_errors import PANEL_ANY as ANY
 from messenger.api_errors import answers
+from tenants.accounts.permissions import AuthenticatedRequest
 from tenants.organization import selectors, services
 
 
@@ -60,21 +60,21 @@ branches_router = Router(tags=["branches"])
 team_router = Router(tags=["team"])
 
 
-def _company(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _company(request: AuthenticatedRequest):  # type: ignore[no-untyped-def]
     company = getattr(request, "tenant", None)
     if company is None or not company.pk:
         raise HttpError(404, "Not a company host")
     return company
 
 
-def _admin(request: HttpRequest) -> None:
+def _admin(request: AuthenticatedRequest) -> None:
     _company(request)
     if not request.user.is_company_admin:
         raise HttpError(403, "Company admins only")
 
 
 @me_router.get("", response=answers({200: MeOut}, *ANY))
-def me(request: HttpRequest) -> dict[str, object]:
+def me(request: AuthenticatedRequest) -> dict[str, object]:
     company = _company(request)
     user = request.user
     return {
@@ -90,7 +90,7 @@ def me(request: HttpRequest) -> dict[str, object]:
 
 
 @me_router.patch("", response=answers({200: MeOut}, *ANY, 422))
-def me_update(request: HttpRequest, payload: MeIn) -> dict[str, object]:
+def me_update(request: AuthenticatedRequest, payload: MeIn) -> dict[str, object]:
     """The per-user sound and notification choices: the mute of sounds and browser
     notifications, and the chime for new chats while the panel tab is in front."""
     changed = {name: value for name, value in payload.dict().items() if value is not None}
@@ -102,13 +102,13 @@ def me_update(request: HttpRequest, payload: MeIn) -> dict[str, object]:
 
 
 @branches_router.get("", response=answers({200: list[BranchOut]}, *ANY))
-def branch_list(request: HttpRequest):  # type: ignore[no-untyped-def]
+def branch_list(request: AuthenticatedRequest):  # type: ignore[no-untyped-def]
     _company(request)
     return list(selectors.branch_list())
 
 
 @branches_router.post("", response=answers({201: BranchOut}, *ANY, 422))
-def branch_create(request: HttpRequest, payload: BranchIn):  # type: ignore[no-untyped-def]
+def branch_create(request: AuthenticatedRequest, payload: BranchIn):  # type: ignore[no-untyped-def]
     _admin(request)
     branch = services.branch_create(
         name=payload.name,
@@ -121,7 +121,7 @@ def branch_create(request: HttpRequest, payload: BranchIn):  # type: ignore[no-u
 
 
 @team_router.get("", response=answers({200: list[PersonOut]}, *ANY))
-def team_list(request: HttpRequest) -> list[dict[str, object]]:
+def team_list(request: AuthenticatedRequest) -> list[dict[str, object]]:
     _admin(request)
     return [
         {
