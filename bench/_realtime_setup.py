@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import _stack as stack
 from _processes import Server
 from _sockets import WIDGET_HOST
 from _stack import (
@@ -104,33 +105,24 @@ PLANS = {
 
 
 @dataclass
-class Row:
-    metric: str
-    value: str
-    goal: str = ""
-    ok: bool | None = None
+class Row(stack.Row):
     section: int = 0  # the table lists sections in order, whatever order they ran in
-
-    @property
-    def verdict(self) -> str:
-        return "" if self.ok is None else ("pass" if self.ok else "FAIL")
 
 
 @dataclass
-class Report:
-    mode: str
-    figures: dict[str, Any] = field(default_factory=dict)
-    rows: list[Row] = field(default_factory=list)
+class Report(stack.Report):
+    """The shared result table, in sections, with notes under it."""
+
+    mode: str = ""
     notes: list[str] = field(default_factory=list)
     section: int = 0
-    error: str = ""
 
     def add(self, metric: str, value: str, goal: str = "", ok: bool | None = None) -> None:
         self.rows.append(Row(metric, value, goal, ok, self.section))
 
     def table(self) -> str:
         head = Row("metric", "value", "goal")
-        everyone = [head, *sorted(self.rows, key=lambda r: r.section)]
+        everyone = [head, *sorted(self.rows, key=lambda r: getattr(r, "section", 0))]
         widths = [
             max(len(getattr(r, name)) for r in everyone) for name in ("metric", "value", "goal")
         ]
@@ -145,10 +137,6 @@ class Report:
                 lines.append("-" * len(lines[0]))
         error = [f"ERROR (the run stopped here): {self.error}"] if self.error else []
         return "\n".join([*lines, "", *self.notes, *error])
-
-    @property
-    def passed(self) -> bool:
-        return not self.error and all(r.ok is not False for r in self.rows)
 
 
 def ms(value: float) -> str:
