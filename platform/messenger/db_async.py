@@ -6,6 +6,7 @@ at ~160 messages/s however idle the cores were (bench/realtime.py). Socket work 
 one thread: each call sets its schema on its own thread's connection, a socket handles its
 frames one after another, and row locks order concurrent writers. So the work goes to a pool
 of REALTIME_DB_THREADS threads (one database connection each, kept for CONN_MAX_AGE).
+The visitor and operator sockets and the widget's event stream (SSE) use it.
 """
 
 from __future__ import annotations
