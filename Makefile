@@ -1,8 +1,8 @@
-# Task runner; README.md uses `make run` and `make test`.
+# Task runner; README.md uses `make run`, `make test` and `make check`.
 export PYTHONPATH := $(CURDIR):$(CURDIR)/platform
 PY := .venv/bin/python
 
-.PHONY: setup run test lint fmt bench
+.PHONY: setup run test check lint fmt bench
 
 setup:
 	@bash scripts/setup.sh
@@ -13,6 +13,19 @@ run: setup
 test:
 	@bash scripts/setup.sh --test
 	$(PY) -m messenger.testrun $(ARGS)
+
+# Every static check (docs/boundaries.md): style, import contracts and cycles, types,
+# declared dependencies, the widget's TypeScript. The settings are only read (mypy's Django
+# plugin): DJANGO_DEBUG=1 needs no secrets.
+check:
+	@bash scripts/setup.sh
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
+	$(PY) scripts/import_cycles.py
+	DJANGO_DEBUG=1 DJANGO_SETTINGS_MODULE=messenger.settings .venv/bin/mypy
+	.venv/bin/deptry .
+	cd widget-cdn && npm run --silent typecheck
 
 lint:
 	.venv/bin/ruff check .

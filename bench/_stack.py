@@ -1,15 +1,25 @@
-"""Helpers the benchmark scripts share: a scratch database on the configured server, a port,
-the result table (rows with a goal and a verdict) and progress lines on stderr."""
+"""Helpers the benchmark scripts share: the source roots, a scratch database on the configured
+server, a port, the environment of the product's processes, the result table (rows with a goal
+and a verdict), percentiles and progress lines on stderr."""
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import socket
+import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+SOURCE_ROOTS = [str(REPO_DIR), str(REPO_DIR / "platform"), str(REPO_DIR / "bench")]
 
 
 def free_port() -> int:
@@ -34,9 +44,14 @@ def server_params(url: str) -> dict[str, Any]:
     return params
 
 
+def url_with_path(url: str, path: str) -> str:
+    """`url` with its path (database name or Redis db number) replaced; the rest kept."""
+    return urlunsplit(urlsplit(url)._replace(path="/" + quote(path)))
+
+
 def database_url_for(url: str, name: str) -> str:
     """`url` with its database replaced by `name` (host, user, query string kept)."""
-    return urlunsplit(urlsplit(url)._replace(path="/" + quote(name)))
+    return url_with_path(url, name)
 
 
 def database_recreate(params: dict[str, Any], name: str, *, drop_only: bool = False) -> None:
@@ -50,6 +65,68 @@ def database_recreate(params: dict[str, Any], name: str, *, drop_only: bool = Fa
         )
         if not drop_only:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def product_environ(*, database_url: str, redis_url: str, cache_prefix: str) -> dict[str, str]:
+    """The environment every bench gives the product's processes (server, worker, manage.py):
+    production settings with a throwaway secret, fast password hashing, quiet logs."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "messenger.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench",
+        "STATIC_MANIFEST": "0",
+        "FAST_PASSWORD_HASHER": "1",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": cache_prefix,
+        "PYTHONPATH": os.pathsep.join(SOURCE_ROOTS),
+    }
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default); NaN for no values.
+    Infinite values (never arrived) sort last and make every percentile that touches them
+    infinite."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    if math.isinf(ordered[high]):
+        return ordered[low] if low == rank else math.inf
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@contextmanager
+def stopwatch() -> Iterator[Callable[[], float]]:
+    """`with stopwatch() as elapsed:`; elapsed() gives the seconds spent in the block."""
+    start = time.perf_counter()
+    end: list[float] = []
+    yield lambda: (end[0] if end else time.perf_counter()) - start
+    end.append(time.perf_counter())
+
+
+def process_run(*args: str) -> tuple[float, str]:
+    """Run `python <args>` in a fresh process; its wall time in seconds and its stdout."""
+    with stopwatch() as elapsed:
+        done = subprocess.run(
+            [sys.executable, *args],
+            cwd=REPO_DIR,
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise RuntimeError(f"python {' '.join(args)[:80]} exited with {done.returncode}")
+    return elapsed(), done.stdout
+
+
+def manage(*args: str) -> float:
+    """Run `manage.py <args>` in a fresh process; its wall time in seconds."""
+    return process_run(str(REPO_DIR / "manage.py"), *args)[0]
 
 
 @dataclass

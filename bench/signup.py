@@ -26,17 +26,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
-import subprocess
 import sys
-import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +40,17 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 SOURCE_ROOTS = [str(REPO_DIR), str(REPO_DIR / "platform"), str(REPO_DIR / "bench")]
 sys.path[:0] = [p for p in SOURCE_ROOTS if p not in sys.path]
 
-from _stack import Report, database_url_for, log, server_params  # noqa: E402
+from _stack import (  # noqa: E402
+    Report,
+    database_recreate,
+    database_url_for,
+    log,
+    manage,
+    percentile,
+    process_run,
+    server_params,
+    stopwatch,
+)
 
 BENCH_DB = "messenger_bench_signup"
 PASSWORD = "Bench-signup-2026!"
@@ -80,40 +85,11 @@ PLANS = {
 STOCK_SCHEMAS = 5  # schemas in the stock sample; the per-schema cost is timed on all of them
 
 
-def percentile(values: list[float], pct: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default method)."""
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * pct / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 def secs(value: float) -> str:
     return f"{value:.3f} s"
 
 
-@contextmanager
-def stopwatch() -> Iterator[Callable[[], float]]:
-    """`with stopwatch() as elapsed:`; elapsed() gives the seconds spent in the block."""
-    start = time.perf_counter()
-    end: list[float] = []
-    yield lambda: (end[0] if end else time.perf_counter()) - start
-    end.append(time.perf_counter())
-
-
 # --- database server and environment -------------------------------------------------------
-
-
-def database_recreate(params: dict[str, Any], name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(**params, autocommit=True) as conn:
-        # FORCE ends sessions that a killed earlier run may have left (PostgreSQL 13+).
-        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-        conn.execute(drop.format(sql.Identifier(name)))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def environment_prepare(db_name: str) -> dict[str, Any]:
@@ -145,27 +121,6 @@ def environment_prepare(db_name: str) -> dict[str, Any]:
         }
     )
     return {"embedded_servers": embedded, "server": params}
-
-
-def process_run(*args: str) -> tuple[float, str]:
-    """Run `python <args>` in a fresh process; its wall time in seconds and its stdout."""
-    with stopwatch() as elapsed:
-        done = subprocess.run(
-            [sys.executable, *args],
-            cwd=REPO_DIR,
-            env=os.environ.copy(),
-            capture_output=True,
-            text=True,
-        )
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout + done.stderr)
-        raise RuntimeError(f"python {' '.join(args)[:80]} exited with {done.returncode}")
-    return elapsed(), done.stdout
-
-
-def manage(*args: str) -> float:
-    """Run `manage.py <args>` in a fresh process; its wall time in seconds."""
-    return process_run(str(REPO_DIR / "manage.py"), *args)[0]
 
 
 # django-tenants' stock migrate_schemas, one --schema at a time, back to back in one process,

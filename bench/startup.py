@@ -47,6 +47,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 SOURCE_ROOTS = [str(REPO_DIR), str(REPO_DIR / "platform"), str(REPO_DIR / "bench")]
 sys.path[:0] = [p for p in SOURCE_ROOTS if p not in sys.path]
 
+from _processes import cpu_seconds  # noqa: E402
 from _stack import Report, free_port, log  # noqa: E402
 
 # Goals, in the read-only mode (the product as CI and the image run it), medians.
@@ -55,7 +56,6 @@ GOAL_ASGI_READY_S = 2.0
 # Read-only / writable: the product starts the same whether or not it may write .pyc files.
 GOAL_MODE_RATIO = 1.3
 READY_TIMEOUT_S = 120.0  # a process not ready by then counts as a failure
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MODES = ("read-only", "writable")
 
 
@@ -66,12 +66,6 @@ MODES = ("read-only", "writable")
 class Timing:
     wall_s: float
     cpu_s: float
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a running process so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 def run_to_exit(command: list[str], env: dict[str, str]) -> Timing:

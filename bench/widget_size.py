@@ -311,7 +311,7 @@ def product_running(db_name: str, deadline: float) -> Iterator[Product]:
                     "0",
                     "-c",
                     (
-                        "from messenger.kernel.demo import demo_seed\n"
+                        "from inboxes.demo import demo_seed\n"
                         "from django_tenants.utils import schema_context\n"
                         "from tenants.companies.models import Company\n"
                         "from inboxes.models import Inbox\n"

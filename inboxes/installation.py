@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 from inboxes.models import Inbox
 from inboxes.models.inbox import _new_secret
 from inboxes.services import inbox_create
-from inboxes.widget_api.origins import allowed_domains_validate
+from inboxes.visitors.origins import allowed_domains_validate
+from messenger.schema import current_schema
 from messenger.tenancy import base_url
 from tenants.companies.models import Company
 
@@ -129,7 +130,7 @@ def install_instructions_email(*, inbox_id: int, email: str, sender_name: str) -
     inbox = Inbox.objects.filter(pk=inbox_id).first()
     if inbox is None:
         return False
-    company = Company.objects.get(schema_name=connection.schema_name)
+    company = Company.objects.get(schema_name=current_schema())
     with translation.override(company.language):
         subject = _("How to put the %(company)s chat on your website") % {"company": company.name}
         body = render_to_string(

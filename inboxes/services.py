@@ -7,11 +7,12 @@ import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inboxes.models import Inbox
+from messenger.schema import current_schema
 from tenants.companies.models import Company
 from tenants.companies.services import widget_key_route_add
 
@@ -24,7 +25,7 @@ def inbox_create(
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": [_("Enter the inbox name.")]})
-    company = Company.objects.get(schema_name=connection.schema_name)
+    company = Company.objects.get(schema_name=current_schema())
     inbox = Inbox.objects.create(
         name=name,
         public_key="pk_" + secrets.token_urlsafe(18),
@@ -64,7 +65,7 @@ def inbox_update(
     **texts: Any,
 ) -> Inbox:
     """Change an inbox's settings; the allowlist must name at least one valid domain."""
-    from inboxes.widget_api.origins import allowed_domains_validate
+    from inboxes.visitors.origins import allowed_domains_validate
 
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()

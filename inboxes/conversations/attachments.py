@@ -18,12 +18,12 @@ import filetype
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from inboxes.models import Attachment, Conversation, Inbox
+from messenger.schema import current_schema
 
 SIGNING_SALT = "messenger.attachment"
 LINK_TTL_SECONDS = 15 * 60
@@ -133,7 +133,7 @@ def attachment_upload(
 
 
 def attachment_link(attachment: Attachment) -> str:
-    token = signing.dumps({"s": connection.schema_name, "a": attachment.pk}, salt=SIGNING_SALT)
+    token = signing.dumps({"s": current_schema(), "a": attachment.pk}, salt=SIGNING_SALT)
     return reverse("attachment-file", args=[token])
 
 

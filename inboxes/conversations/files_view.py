@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django_tenants.utils import schema_context
 
 from inboxes.conversations.attachments import attachment_for_token
@@ -10,7 +11,7 @@ from inboxes.models import Attachment
 from tenants.companies.models import Company
 
 
-def attachment_file_view(request: HttpRequest, token: str) -> HttpResponse:
+def attachment_file_view(request: HttpRequest, token: str) -> HttpResponseBase:
     found = attachment_for_token(token)
     if found is None:
         raise Http404

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from inboxes.models import Conversation
 from messenger.i18n import LANGUAGE_CODES
+from messenger.schema import current_schema
 from messenger.tenancy import company_url
 from tenants.accounts.models import User
 from tenants.companies.models import Company
@@ -47,7 +47,7 @@ def offline_request_email_send(*, conversation_id: int, user_id: int) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if conversation is None or user is None:
         return False
-    company = Company.objects.get(schema_name=connection.schema_name)
+    company = Company.objects.get(schema_name=current_schema())
     first = conversation.messages.filter(sender_type="visitor").order_by("seq").first()
     contact = conversation.contact
     language = user.language if user.language in LANGUAGE_CODES else company.language

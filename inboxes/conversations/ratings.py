@@ -27,7 +27,7 @@ def conversation_rate(
         raise ValidationError({"score": [_("You can rate the conversation once it is closed.")]})
     if locked.rating_score is not None:
         raise ValidationError({"score": [_("This conversation is already rated.")]})
-    low, high = SCALES[locked.inbox.rating_scale]
+    low, high = SCALES[Inbox.RatingScale(locked.inbox.rating_scale)]
     if not isinstance(score, int) or isinstance(score, bool) or not low <= score <= high:
         raise ValidationError(
             {"score": [_("Choose a score from %(low)d to %(high)d.") % {"low": low, "high": high}]}

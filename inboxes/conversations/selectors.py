@@ -106,7 +106,9 @@ def unread_summary(*, user: User, conversation_ids: list[int] | None = None) -> 
     visible = with_unread(
         conversations_visible_to(user).exclude(status=Conversation.Status.CLOSED), user
     )
-    with_any = dict(visible.filter(unread__gt=0).values_list("pk", "unread"))
+    # `unread` is the annotation with_unread adds, which the Django plugin cannot follow.
+    unread = visible.filter(unread__gt=0)  # type: ignore[misc]
+    with_any = dict(unread.values_list("pk", "unread"))  # type: ignore[misc]
     per_conversation = dict(with_any)
     if conversation_ids is not None:
         per_conversation = {pk: per_conversation.get(pk, 0) for pk in conversation_ids}

@@ -138,8 +138,6 @@ def offline_request_create(
     """ "Nobody is here, leave a request": saved as a conversation marked as a request,
     waiting in the panel for follow-up; once committed, the people who follow it up are
     emailed (see notifications)."""
-    from inboxes.tasks import offline_request_notify
-
     errors: dict[str, list[str]] = {}
     text, info = "", None
     try:
@@ -155,7 +153,7 @@ def offline_request_create(
     contact_update(contact=contact, name=name, **{info.kind: info.value})
     conversation, _created = conversation_start(inbox=inbox, contact=contact, is_request=True)
     message_create(conversation=conversation, sender_type="visitor", body=text, client_id=client_id)
-    enqueue_on_commit(offline_request_notify, conversation.pk)
+    enqueue_on_commit("inboxes.tasks.offline_request_notify", conversation.pk)
     return conversation
 
 

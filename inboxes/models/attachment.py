@@ -7,12 +7,13 @@ import uuid
 from django.db import models
 from django.utils.timezone import now
 
+from messenger.schema import current_schema
+
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     # A random name on disk: the original name is only ever shown, never used as a path.
-    from django.db import connection
 
-    return f"attachments/{connection.schema_name}/{uuid.uuid4().hex}"
+    return f"attachments/{current_schema()}/{uuid.uuid4().hex}"
 
 
 class Attachment(models.Model):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, UploadedFile
 
@@ -15,20 +14,17 @@ from inboxes.conversations import attachments, selectors, services
 from inboxes.conversations.payloads import conversation_payload, message_payload
 from inboxes.conversations.schemas import MessageIn
 from inboxes.conversations.selectors import PAGE_MAX
-from inboxes.conversations.visitor_access import visitor_sessions_end
 from inboxes.routing import services as routing
-from messenger.api_errors import answers
+from inboxes.visitors.access import visitor_sessions_end
+from messenger.api_errors import PANEL_ANY, answers
 from tenants.accounts.models import User
+from tenants.accounts.permissions import AuthenticatedRequest
 from tenants.organization.models import Branch
 
 router = Router(tags=["conversations"])
 
 OK = {200: dict}
-# What any request may get (every operation needs the operator's session): text PostgreSQL
-# cannot store or an unreadable body (400), no session (401), a failed CSRF check, a role or
-# company that may not (403), not a company's host or an unknown conversation (404), a body
-# over its limit (413). Operations with inputs (an id in the path too) also answer 422.
-ANY = (400, 401, 403, 404, 413)
+ANY = PANEL_ANY  # what any request may get (messenger/api_errors.py)
 
 
 class ReceiptsIn(Schema):
@@ -44,7 +40,7 @@ def _row(conversation: Any) -> dict[str, Any]:
 
 @router.get("", response=answers(OK, *ANY, 422))
 def conversation_list(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     tab: str = "all",
     status: str = "open",
     limit: int = Query(50, ge=1, le=PAGE_MAX),
@@ -57,19 +53,19 @@ def conversation_list(
 
 
 @router.get("/unread", response=answers(OK, *ANY))
-def unread(request: HttpRequest) -> dict[str, Any]:
+def unread(request: AuthenticatedRequest) -> dict[str, Any]:
     return selectors.unread_summary(user=request.user)
 
 
 @router.get("/{conversation_id}", response=answers(OK, *ANY, 422))
-def conversation_get(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+def conversation_get(request: AuthenticatedRequest, conversation_id: int) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     return conversation_payload(conversation)
 
 
 @router.get("/{conversation_id}/messages", response=answers(OK, *ANY, 422))
 def message_list(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     conversation_id: int,
     after: int | None = None,
     before: int | None = None,
@@ -86,7 +82,7 @@ def message_list(
 
 
 @router.post("/{conversation_id}/messages", response=answers({200: dict, 201: dict}, *ANY, 422))
-def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn):  # type: ignore[no-untyped-def]
+def message_send(request: AuthenticatedRequest, conversation_id: int, payload: MessageIn):  # type: ignore[no-untyped-def]
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     message, created = services.message_create(
         conversation=conversation,
@@ -101,7 +97,7 @@ def message_send(request: HttpRequest, conversation_id: int, payload: MessageIn)
 
 @router.post("/{conversation_id}/attachments", response=answers({201: dict}, *ANY, 422))
 def attachment_upload(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     conversation_id: int,  # type: ignore[no-untyped-def]
     file: UploadedFile = File(...),
 ):
@@ -114,7 +110,9 @@ def attachment_upload(
 
 
 @router.post("/{conversation_id}/receipts", response=answers(OK, *ANY, 422))
-def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) -> dict[str, Any]:
+def receipts(
+    request: AuthenticatedRequest, conversation_id: int, payload: ReceiptsIn
+) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     conversation = services.operator_receipts_mark(
         conversation=conversation,
@@ -126,7 +124,7 @@ def receipts(request: HttpRequest, conversation_id: int, payload: ReceiptsIn) ->
 
 
 @router.post("/{conversation_id}/close", response=answers(OK, *ANY, 422))
-def close(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+def close(request: AuthenticatedRequest, conversation_id: int) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     return conversation_payload(
         services.conversation_close(conversation=conversation, actor=request.user)
@@ -134,7 +132,7 @@ def close(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
 
 
 @router.post("/{conversation_id}/reopen", response=answers(OK, *ANY, 422))
-def reopen(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+def reopen(request: AuthenticatedRequest, conversation_id: int) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     return conversation_payload(
         services.conversation_reopen(conversation=conversation, actor=request.user)
@@ -142,7 +140,7 @@ def reopen(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
 
 
 @router.post("/{conversation_id}/open", response=answers(OK, *ANY, 422))
-def open_(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+def open_(request: AuthenticatedRequest, conversation_id: int) -> dict[str, Any]:
     """The operator looks at the dialog; for its assignee this stops the escalation timer."""
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     routing.conversation_opened(conversation=conversation, user=request.user)
@@ -156,7 +154,9 @@ class TransferIn(Schema):
 
 
 @router.post("/{conversation_id}/transfer", response=answers(OK, *ANY, 422))
-def transfer(request: HttpRequest, conversation_id: int, payload: TransferIn) -> dict[str, Any]:
+def transfer(
+    request: AuthenticatedRequest, conversation_id: int, payload: TransferIn
+) -> dict[str, Any]:
     """Pass to another branch: its first free operator, or the operator chosen."""
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     branch = get_object_or_404(Branch, pk=payload.branch_id)
@@ -174,7 +174,7 @@ def transfer(request: HttpRequest, conversation_id: int, payload: TransferIn) ->
 
 
 @router.get("/{conversation_id}/assignments", response=answers({200: list}, *ANY, 422))
-def assignment_history(request: HttpRequest, conversation_id: int) -> list[dict[str, Any]]:
+def assignment_history(request: AuthenticatedRequest, conversation_id: int) -> list[dict[str, Any]]:
     """Every assignment change with who and why (routing, escalation, transfer, manual)."""
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     return [
@@ -192,7 +192,7 @@ def assignment_history(request: HttpRequest, conversation_id: int) -> list[dict[
 
 
 @router.post("/{conversation_id}/take", response=answers(OK, *ANY, 422))
-def take(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+def take(request: AuthenticatedRequest, conversation_id: int) -> dict[str, Any]:
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     return conversation_payload(
         services.conversation_take(conversation=conversation, user=request.user)
@@ -200,7 +200,7 @@ def take(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
 
 
 @router.post("/{conversation_id}/end-visitor-sessions", response=answers(OK, *ANY, 422))
-def end_visitor_sessions(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+def end_visitor_sessions(request: AuthenticatedRequest, conversation_id: int) -> dict[str, Any]:
     """End every session of the dialog's visitor (supervisors and admins): their tokens stop
     working and their open sockets close; their next visit starts as a new visitor."""
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
@@ -216,13 +216,13 @@ class StatusIn(Schema):
 
 
 @status_router.post("/status", response=answers(OK, *ANY, 422))
-def status_set(request: HttpRequest, payload: StatusIn) -> dict[str, Any]:
+def status_set(request: AuthenticatedRequest, payload: StatusIn) -> dict[str, Any]:
     """The operator's own status: online, away, busy or offline (roadmap item 16)."""
     user = routing.operator_status_set(user=request.user, status=payload.status)
     return {"status": user.status}
 
 
 @status_router.get("/branches/{branch_id}/operators", response=answers({200: list}, *ANY, 422))
-def branch_operators(request: HttpRequest, branch_id: int) -> list[dict[str, Any]]:
+def branch_operators(request: AuthenticatedRequest, branch_id: int) -> list[dict[str, Any]]:
     """A branch's operators with status and load, for the transfer dialog."""
     return routing.transfer_targets(get_object_or_404(Branch, pk=branch_id, is_active=True))

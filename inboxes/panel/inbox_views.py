@@ -24,9 +24,9 @@ from inboxes.services import (
     inbox_restore,
     inbox_update,
 )
-from inboxes.widget_api.blocked import blocked_origins
+from inboxes.visitors.blocked import blocked_origins
 from messenger.tasks import enqueue_on_commit
-from tenants.accounts.permissions import panel_view
+from tenants.accounts.permissions import AuthenticatedRequest, panel_view
 
 
 class InboxCreateForm(forms.Form):
@@ -156,16 +156,15 @@ def inbox_secret_rotate_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @panel_view(admin=True)
-def inbox_instructions_send_view(request: HttpRequest, pk: int) -> HttpResponse:
+def inbox_instructions_send_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     inbox = get_object_or_404(Inbox, pk=pk)
     form = DeveloperEmailForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter a valid email address."))
         return redirect("inbox-edit", pk=pk)
     email = form.cleaned_data["email"]
-    # Imported here: the task brings the Celery app, which a web process loads only to send.
-    from inboxes.tasks import install_instructions_email
-
-    enqueue_on_commit(install_instructions_email, inbox.pk, email, request.user.full_name)  # type: ignore[union-attr]
+    enqueue_on_commit(
+        "inboxes.tasks.install_instructions_email", inbox.pk, email, request.user.full_name
+    )  # type: ignore[union-attr]
     messages.success(request, _("Instructions sent to %(email)s.") % {"email": email})
     return redirect("inbox-edit", pk=pk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -44,7 +45,7 @@ class RuleForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["branch"].choices = _branch_choices()
+        cast(forms.ChoiceField, self.fields["branch"]).choices = _branch_choices()
 
 
 class RoutingSettingsForm(forms.Form):
@@ -79,7 +80,7 @@ class RoutingSettingsForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         choices = [("", "—"), *_branch_choices()]
         for name in ("fallback_1", "fallback_2", "fallback_3"):
-            self.fields[name].choices = choices
+            cast(forms.ChoiceField, self.fields[name]).choices = choices
 
 
 def parse_spans(text: str) -> list[tuple[time, time]]:
@@ -107,7 +108,7 @@ class WeekHoursForm(forms.Form):
         shown = [self._shown_value(f"day_{day}") for day in range(7)]
         round_the_clock = not any(shown)
         for day, name in enumerate(WEEKDAYS):
-            attrs = {"placeholder": "09:00-18:00"}
+            attrs: dict[str, Any] = {"placeholder": "09:00-18:00"}
             if not shown[day]:
                 # An empty day must read as what it means, not as greyed-out sample hours.
                 attrs = (

@@ -132,7 +132,9 @@ def branch_hours_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("branch-hours", pk=branch.pk)
     elif request.method == "POST" and request.POST.get("form") == "delete-exception":
-        branch.hours_exceptions.filter(pk=request.POST.get("exception")).delete()
+        exception_id = request.POST.get("exception")
+        if exception_id is not None:
+            branch.hours_exceptions.filter(pk=exception_id).delete()
         return redirect("branch-hours", pk=branch.pk)
     elif request.method == "POST":
         week_form = WeekHoursForm(request.POST, prefix="week")

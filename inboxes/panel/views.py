@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from tenants.accounts.permissions import panel_view
+from tenants.accounts.permissions import AuthenticatedRequest, panel_view
 from tenants.organization.onboarding import onboarding_checklist
 
 
 @panel_view()
-def dialogs_view(request: HttpRequest) -> HttpResponse:
+def dialogs_view(request: AuthenticatedRequest) -> HttpResponse:
     checklist = None
     if request.user.is_company_admin and not request.user.onboarding_hidden:
         checklist = onboarding_checklist()

@@ -9,9 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import connection
 from django.utils.crypto import constant_time_compare
 
+from messenger.schema import schema_activate_public, tenant_activate
 from tenants.accounts.models import User
 from tenants.companies.models import Company, Domain
 
@@ -35,14 +35,14 @@ def origin_is_own(origin: str, host_header: str) -> bool:
 def panel_user_for_scope(scope: dict[str, Any]) -> tuple[Company, User] | None:
     """(company, active user) for a WebSocket handshake on a company host, else None."""
     host = _header(scope, b"host").split(":")[0].lower()
-    connection.set_schema_to_public()
+    schema_activate_public()
     domain = Domain.objects.select_related("tenant").filter(domain=host).first()
     if domain is None or domain.tenant.is_suspended:
         return None
     if not origin_is_own(_header(scope, b"origin"), _header(scope, b"host")):
         return None  # a panel socket opened from another site (cross-site WebSocket hijacking)
     company = domain.tenant
-    connection.set_tenant(company)
+    tenant_activate(company)
     cookies = SimpleCookie()
     cookies.load(_header(scope, b"cookie"))
     morsel = cookies.get(settings.SESSION_COOKIE_NAME)

@@ -24,16 +24,16 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import translation
 
+from inboxes import presence
 from inboxes.conversations import events, selectors, services
 from inboxes.conversations.payloads import message_payload, receipts_payload
 from inboxes.models import Conversation
-from inboxes.realtime import presence
 from inboxes.realtime.auth import panel_user_for_scope
-from inboxes.realtime.db import in_schema
 from inboxes.realtime.throttle import Throttle, throttle_for
 from inboxes.routing import services as routing
-from inboxes.widget_api.context import WidgetError, visitor_for_ticket
-from inboxes.widget_api.ratelimits import MESSAGE_LIMITED
+from inboxes.visitors.context import WidgetError, visitor_for_ticket
+from inboxes.visitors.ratelimits import MESSAGE_LIMITED
+from messenger.db_async import in_schema
 from messenger.i18n import LANGUAGE_CODES
 from messenger.inputs import has_unstorable_text, unstorable_text_message
 from messenger.realtime import COMPANY_GROUP, RESYNC_FRAME, group, publish

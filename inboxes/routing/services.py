@@ -553,7 +553,7 @@ def presence_gone(*, user_id: int) -> None:
 
 
 def presence_grace_fire(user_id: int) -> str:
-    from inboxes.realtime.presence import user_online
+    from inboxes.presence import user_online
 
     if user_online(schema_name=connection.schema_name, user_id=user_id):
         return "back"

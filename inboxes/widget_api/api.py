@@ -26,18 +26,18 @@ from inboxes.conversations.selectors import PAGE_MAX
 from inboxes.installation import install_seen
 from inboxes.models import Contact, Conversation, Inbox
 from inboxes.routing.services import availability
-from inboxes.widget_api import ratelimits
-from inboxes.widget_api.context import (
+from inboxes.visitors import ratelimits
+from inboxes.visitors.context import (
     VisitorContext,
     WidgetError,
     inbox_for_key,
     token_still_valid,
     visitor_for_token,
 )
-from inboxes.widget_api.identity import visitor_identify
-from inboxes.widget_api.ratelimits import RateLimited
-from inboxes.widget_api.tickets import ticket_issue
-from inboxes.widget_api.tokens import visitor_token_make, visitor_token_read
+from inboxes.visitors.identity import visitor_identify
+from inboxes.visitors.ratelimits import RateLimited
+from inboxes.visitors.tickets import ticket_issue
+from inboxes.visitors.tokens import visitor_token_make, visitor_token_read
 from messenger.api_errors import answers
 from messenger.geo import client_ip, geo_lookup
 from messenger.i18n import LANGUAGE_CODES, widget_language
@@ -94,7 +94,9 @@ def validation_error(request: HttpRequest, exc: ValidationError):  # type: ignor
 def _company_logo_url() -> str:
     """The logo of the company whose schema the request runs in (set from the widget key)."""
     company = getattr(connection, "tenant", None)
-    return base_url(company.logo_path) if getattr(company, "logo", None) else ""
+    if company is None or not getattr(company, "logo", None):
+        return ""
+    return base_url(company.logo_path)
 
 
 def inbox_config(inbox: Inbox) -> dict[str, Any]:

@@ -15,17 +15,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from inboxes.installation import widget_cdn_url
 from inboxes.models import Inbox
-from inboxes.widget_api.blocked import blocked_origin_record
-from inboxes.widget_api.context import WidgetError, inbox_for_key
-from inboxes.widget_api.origins import domain_allowed, host_of
+from inboxes.visitors.blocked import blocked_origin_record
+from inboxes.visitors.context import WidgetError, inbox_for_key
+from inboxes.visitors.origins import domain_allowed, host_of
+from messenger.schema import schema_activate_public
 
 LOADER = "loader.js"
 
@@ -47,7 +48,7 @@ def manifest() -> dict[str, str]:
 
 
 @require_GET
-def cdn_file_view(request: HttpRequest, name: str) -> HttpResponse:
+def cdn_file_view(request: HttpRequest, name: str) -> HttpResponseBase:
     if "/" in name or name.startswith("."):
         raise Http404
     path = dist_dir() / name
@@ -98,7 +99,7 @@ def frame_view(request: HttpRequest, public_key: str) -> HttpResponse:
     except WidgetError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
     finally:
-        connection.set_schema_to_public()
+        schema_activate_public()
     if not domain_allowed(referer_host, inbox.allowed_domains):
         blocked_origin_record(inbox_id=inbox.pk, host=referer_host)
         return HttpResponse(status=403)

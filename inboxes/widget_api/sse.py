@@ -1,11 +1,12 @@
 """The visitor's event stream over Server-Sent Events, for browsers whose WebSocket is blocked.
 
-Same events as the socket. It opens with a one-time ticket (`?ticket=`, see tickets.py), so the
-widget reconnects by itself with a fresh ticket and `after=` its last sequence number (an
-EventSource's own retry would reuse the spent ticket); Last-Event-ID is honoured too. The stream
-first replays what was missed from the database. It ends when the visitor's session does (their
-sessions ended, the company suspended or deleted), and when the channel layer says events were
-lost (a Redis outage), so that the widget reconnects and replays."""
+Same events as the socket. It opens with a one-time ticket (`?ticket=`, see
+inboxes/visitors/tickets.py), so the widget reconnects by itself with a fresh ticket and
+`after=` its last sequence number (an EventSource's own retry would reuse the spent ticket);
+Last-Event-ID is honoured too. The stream first replays what was missed from the database. It
+ends when the visitor's session does (their sessions ended, the company suspended or deleted),
+and when the channel layer says events were lost (a Redis outage), so that the widget
+reconnects and replays."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from inboxes.conversations import selectors
 from inboxes.conversations.payloads import message_payload, receipts_payload
 from inboxes.models import Conversation
-from inboxes.realtime.db import in_schema
-from inboxes.widget_api.context import VisitorContext, WidgetError, visitor_for_ticket
+from inboxes.visitors.context import VisitorContext, WidgetError, visitor_for_ticket
+from messenger.db_async import in_schema
 from messenger.realtime import COMPANY_GROUP, RESYNC_HANDLER, SESSION_ENDED, group
 
 KEEPALIVE_SECONDS = 15
@@ -52,7 +54,7 @@ def _int_param(value: str | None) -> int | None:
         return None
 
 
-async def visitor_event_stream(request: HttpRequest) -> HttpResponse:
+async def visitor_event_stream(request: HttpRequest) -> HttpResponseBase:
     headers = dict(request.headers)
     site = request.GET.get("site", "")
     if site:  # an EventSource cannot send X-Widget-Site; the widget frame names its site here

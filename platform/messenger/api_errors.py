@@ -11,6 +11,12 @@ from typing import Any
 
 from ninja import Schema
 
+# What any request to the panel API may get (every operation needs the operator's session):
+# text PostgreSQL cannot store or an unreadable body (400), no session (401), a failed CSRF
+# check, a role or company that may not (403), not a company's host or an unknown object (404),
+# a body over its limit (413). Operations with inputs (an id in the path too) also answer 422.
+PANEL_ANY = (400, 401, 403, 404, 413)
+
 
 class Error(Schema):
     detail: str | dict[str, list[str]] | list[dict[str, Any]]

@@ -22,7 +22,8 @@ from messenger.realtime import bind_server_loop  # noqa: E402
 application = bind_server_loop(
     ProtocolTypeRouter(
         {
-            "http": BodyLimitMiddleware(django_application),
+            # Django types its handler's scope as a dict, the ASGI spec as a mapping.
+            "http": BodyLimitMiddleware(django_application),  # type: ignore[arg-type]
             # Consumers authenticate and check origins themselves: the panel by session cookie
             # and same-host Origin, the widget by token and the inbox's domain allowlist.
             "websocket": URLRouter(websocket_urlpatterns),

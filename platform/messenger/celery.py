@@ -6,11 +6,12 @@ import os
 import smtplib
 from typing import Any
 
+from celery import Celery
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "messenger.settings")
 
-app = CeleryApp("messenger")
+app: Celery = CeleryApp("messenger")  # typed as Celery: tenant-schemas-celery has no types
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -31,14 +31,14 @@ def _database_create_if_missing(url: str) -> None:
     """Create the database DATABASE_URL names when its server answers but lacks it."""
     import psycopg
     from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     params = conninfo_to_dict(url)
     name = str(params.get("dbname") or "")
     if not name:
         return
     try:
-        with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as conn:
+        with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
             found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if found is None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -9,10 +9,11 @@ from collections.abc import Callable
 import structlog
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from structlog.typing import Processor
 
 from messenger.observability import tag_company
 
-FOREIGN_PRE_CHAIN = [
+FOREIGN_PRE_CHAIN: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,

@@ -23,7 +23,9 @@ from contextvars import ContextVar
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import transaction
+
+from messenger.schema import current_schema
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ RESYNC_RETRY_SECONDS = 1.0
 
 def group(kind: str, key: object = "", *, schema_name: str | None = None) -> str:
     """`t.<schema>.<kind>[.<key>]`; channel layer names allow only [a-zA-Z0-9._-]."""
-    schema = schema_name or connection.schema_name
+    schema = schema_name or current_schema()
     if not schema or schema == "public":
         raise RuntimeError("Real-time groups belong to a company schema")
     return f"t.{schema}.{kind}" + (f".{key}" if key != "" else "")

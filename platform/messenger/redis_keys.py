@@ -10,7 +10,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import connection
+
+from messenger.schema import current_schema
 
 if TYPE_CHECKING:
     import redis
@@ -27,7 +28,7 @@ def redis_client() -> redis.Redis:
 
 def tenant_key(*parts: object, schema_name: str | None = None) -> str:
     """`t:<schema>:<part>:<part>…`; the schema defaults to the connection's active one."""
-    schema = schema_name or connection.schema_name
+    schema = schema_name or current_schema()
     if not schema:
         raise RuntimeError("No company schema is active; refusing to build a Redis key")
     return ":".join(["t", schema, *(str(p) for p in parts)])

@@ -8,21 +8,30 @@ company from a key instead (docs/architecture.md, Tenancy).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
-from django_tenants.utils import get_public_schema_name
+from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 from messenger.unavailable import DATABASE_ERRORS, database_unavailable_response
-from tenants.companies.models import Company, Domain
 
 
-def public_company() -> Company:
+class CompanyHost(Protocol):
+    """What a company URL needs (the kernel names no app's model: docs/boundaries.md)."""
+
+    @property
+    def primary_host(self) -> str: ...
+
+
+def public_company() -> TenantMixin:
     """An unsaved stand-in for the public schema, so the base host needs no tenant row."""
-    return Company(schema_name=get_public_schema_name(), name="public")
+    company: TenantMixin = get_tenant_model()(schema_name=get_public_schema_name(), name="public")
+    return company
 
 
 class CompanyHostMiddleware(TenantMainMiddleware):
@@ -36,7 +45,7 @@ class CompanyHostMiddleware(TenantMainMiddleware):
         except DATABASE_ERRORS as exc:
             return database_unavailable_response(request, exc)
 
-    def get_tenant(self, domain_model: type[Domain], hostname: str) -> Company:
+    def get_tenant(self, domain_model: type[DomainMixin], hostname: str) -> TenantMixin:
         if hostname == settings.BASE_HOST or hostname == "testserver":
             return public_company()
         return super().get_tenant(domain_model, hostname)
@@ -59,7 +68,7 @@ class SuspendedCompanyMiddleware:
         return self.get_response(request)
 
 
-def company_url(company: Company, path: str = "/") -> str:
+def company_url(company: CompanyHost, path: str = "/") -> str:
     """Absolute URL of a path on a company's panel host."""
     port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
     return f"{settings.PUBLIC_SCHEME}://{company.primary_host}{port}{path}"

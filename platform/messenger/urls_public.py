@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from inboxes.conversations.files_view import attachment_file_view
 from inboxes.widget_api import cdn as widget_cdn
+from inboxes.widget_api import demo_page
 from inboxes.widget_api import sse as widget_sse
 from inboxes.widget_api.api import api as widget_api
 from tenants.accounts import views as account_views
@@ -21,5 +22,5 @@ urlpatterns = [
     path("widget/frame/<str:public_key>/", widget_cdn.frame_view, name="widget-frame"),
     path("cdn/<str:name>", widget_cdn.cdn_file_view, name="widget-cdn"),
     path("widget/v1/", widget_api.urls),
-    path("demo/", company_views.demo_page_view, name="demo-page"),
+    path("demo/", demo_page.demo_page_view, name="demo-page"),
 ]

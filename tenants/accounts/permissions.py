@@ -10,7 +10,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tenants.accounts.models import User
+
 View = Callable[..., HttpResponse]
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A request whose user has logged in (behind `panel_view`, the panel API's session check
+    or the console's staff check). Only a type: Django still builds plain HttpRequests."""
+
+    user: User
 
 
 def panel_view(*, admin: bool = False, supervisor: bool = False) -> Callable[[View], View]:

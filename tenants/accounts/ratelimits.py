@@ -28,13 +28,13 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
 from messenger.geo import client_ip
+from messenger.schema import current_schema
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ INVITE_LIMITED = _("You have sent too many invitations. Try again later.")
 
 def _schema() -> str:
     """The schema the request runs in (django-tenants sets it on the connection)."""
-    return str(connection.schema_name)  # type: ignore[attr-defined]
+    return current_schema()
 
 
 def ip_key(group: str, request: HttpRequest) -> str:

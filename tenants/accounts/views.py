@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from messenger.schema import current_schema
 from tenants.accounts.handoff import handoff_user
 from tenants.accounts.ratelimits import RateLimitedLoginView
 from tenants.companies.services import company_touch
@@ -37,7 +37,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def handoff_view(request: HttpRequest) -> HttpResponse:
-    user = handoff_user(token=request.GET.get("token", ""), schema_name=connection.schema_name)
+    user = handoff_user(token=request.GET.get("token", ""), schema_name=current_schema())
     if user is None:
         return redirect("login")
     auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -56,7 +56,7 @@ class Company(TenantMixin):
         one). The file name is in it, so a new logo is a new address and caches may keep each."""
         if not self.logo:
             return ""
-        return f"/logos/{self.slug}/{self.logo.name.rsplit('/', 1)[-1]}"
+        return f"/logos/{self.slug}/{(self.logo.name or '').rsplit('/', 1)[-1]}"
 
     @property
     def primary_host(self) -> str:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from messenger.schema import schema_activate_public
+
 
 class TemplateNotClonable(Exception):
     """The template holds an object kind the script does not copy."""
@@ -173,7 +175,7 @@ def schema_clone(template: str, new_schema: str) -> None:
             "SET LOCAL search_path TO public"
         )
     # django-tenants caches the search path it set last (TENANT_LIMIT_SET_CALLS): forget it.
-    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants backend
+    schema_activate_public()
 
 
 def script_cache_clear() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,13 +16,14 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from billing.services import subscription_start_trial
+from messenger.schema import schema_activate_public
 from tenants.accounts.models import User
 from tenants.companies.models import Company, Domain, WidgetKeyRoute
 from tenants.companies.reserved import RESERVED_SUBDOMAINS
@@ -107,14 +109,14 @@ def company_signup(
 
     # Companies live in the public schema; a thread that served a panel request may still be
     # on a company's schema.
-    connection.set_schema_to_public()
+    schema_activate_public()
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Enter the company name.")})
     if len(name) > 120:
         raise ValidationError({"name": _("The company name is too long.")})
     errors: dict[str, list[str]] = {}
-    checks = {
+    checks: dict[str, Callable[[], str]] = {
         "slug": lambda: subdomain_validate(slug),
         "email": lambda: owner_email_validate(email),
         "timezone": lambda: timezone_validate(timezone_name),
@@ -166,7 +168,7 @@ def company_signup(
             main.members.add(admin)
             # The inboxes app makes the company's first website inbox here.
             company_signed_up.send(Company, company=company, admin=admin, website=website)
-    connection.set_schema_to_public()
+    schema_activate_public()
     return SignupResult(company=company, admin=admin)
 
 
@@ -271,7 +273,8 @@ def company_for_address(address: str) -> Company | None:
         host = host[: -len(base) - 1]
     if not host or "." in host or not SUBDOMAIN_RE.match(host):
         return None
-    return Company.objects.filter(slug=host, status=Company.Status.ACTIVE).first()
+    found: Company | None = Company.objects.filter(slug=host, status=Company.Status.ACTIVE).first()
+    return found
 
 
 def companies_of_email(email: str) -> list[Company]:
@@ -288,7 +291,7 @@ def companies_of_email(email: str) -> list[Company]:
         with schema_context(company.schema_name):
             if User.objects.filter(email=email, is_active=True).exists():
                 found[company.pk] = company
-    connection.set_schema_to_public()
+    schema_activate_public()
     return list(found.values())
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import mimetypes
 
-from csp.decorators import csp_exempt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -78,11 +78,11 @@ def login_find_view(request: HttpRequest) -> HttpResponse:
             except ValidationError:
                 form.add_error("address", _("Enter a valid email address."))
             else:
-                from tenants.companies.tasks import login_links_send
-
                 if ratelimits.login_find_email_allowed(request):
                     language = translation.get_language() or settings.LANGUAGE_CODE
-                    enqueue_on_commit(login_links_send, address.lower(), language)
+                    enqueue_on_commit(
+                        "tenants.companies.tasks.login_links_send", address.lower(), language
+                    )
                 sent_to = address
         else:
             company = company_for_address(address)
@@ -98,7 +98,7 @@ def login_find_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def company_logo_view(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+def company_logo_view(request: HttpRequest, slug: str, name: str) -> HttpResponseBase:
     """A company's current logo; its file name is part of the address, so it is cached long."""
     company = Company.objects.filter(slug=slug).exclude(status=Company.Status.SUSPENDED).first()
     if company is None or not company.logo or company.logo.name.rsplit("/", 1)[-1] != name:
@@ -110,28 +110,3 @@ def company_logo_view(request: HttpRequest, slug: str, name: str) -> HttpRespons
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
-
-
-@csp_exempt()  # a pretend customer site, with the customer's own inline styles
-def demo_page_view(request: HttpRequest) -> HttpResponse:
-    """A plain page of a pretend customer site with the demo company's chat on it.
-
-    Development and end-to-end tests only (DEMO_PAGE): in production it would tell anyone a
-    company's widget key. It shows the `demo` company's first inbox, or the `?key=` given."""
-    from django.db import connection
-    from django_tenants.utils import schema_context
-
-    from inboxes.models import Inbox
-
-    if not settings.DEMO_PAGE:
-        raise Http404
-    company = Company.objects.filter(slug="demo").first()
-    public_key = ""
-    if company is not None:
-        with schema_context(company.schema_name):
-            inbox = Inbox.objects.filter(is_active=True).order_by("pk").first()
-            public_key = inbox.public_key if inbox else ""
-        connection.set_schema_to_public()
-    return render(
-        request, "companies/demo_page.html", {"public_key": request.GET.get("key", public_key)}
-    )

@@ -9,7 +9,9 @@ from tenants.console.models import ConsoleAuditRecord
 
 
 def company_search(*, query: str = "", status: str = "") -> QuerySet[Company]:
-    companies = Company.objects.exclude(schema_name="public").select_related("subscription__plan")
+    companies: QuerySet[Company] = Company.objects.exclude(schema_name="public").select_related(
+        "subscription__plan"
+    )
     query = (query or "").strip()
     if query:
         companies = companies.filter(

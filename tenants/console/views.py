@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tenants.accounts.permissions import AuthenticatedRequest
 from tenants.accounts.ratelimits import RateLimitedLoginView
 from tenants.companies.models import Company
 from tenants.console import selectors, services
@@ -79,7 +80,7 @@ def company_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view
-def company_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def company_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(Company.objects.exclude(schema_name="public"), pk=pk)
     services.audit_record(
         actor=request.user, action="company.viewed", company=company, **_client(request)
@@ -93,7 +94,7 @@ def company_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_view
-def company_suspend_view(request: HttpRequest, pk: int) -> HttpResponse:
+def company_suspend_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(Company.objects.exclude(schema_name="public"), pk=pk)
     try:
         if request.POST.get("action") == "reactivate":

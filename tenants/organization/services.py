@@ -247,9 +247,9 @@ def operator_invite(
         expires_at=now + timedelta(hours=settings.INVITATION_TTL_HOURS),
     )
     invitation.branches.set(branches)
-    from tenants.organization.tasks import invitation_email_send
-
-    enqueue_on_commit(invitation_email_send, invitation.pk, accept_url_for(token))
+    enqueue_on_commit(
+        "tenants.organization.tasks.invitation_email_send", invitation.pk, accept_url_for(token)
+    )
     return InvitationSent(invitation=invitation, replaced=replaced)
 
 

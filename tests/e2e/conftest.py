@@ -408,7 +408,7 @@ DEMO_PASSWORD = "demo-chat-2026"
 def demo_company(live_stack: LiveStack) -> LiveStack:
     """`demo_seed()` once per session: company `demo` whose inbox allows localhost, its admin
     admin@demo.local and operators (password demo-chat-2026). The demo page /demo/ serves it."""
-    live_stack.shell("from messenger.kernel.demo import demo_seed\ndemo_seed()\n")
+    live_stack.shell("from inboxes.demo import demo_seed\ndemo_seed()\n")
     return live_stack
 
 

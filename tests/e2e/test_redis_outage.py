@@ -38,7 +38,7 @@ def outage_stack(
     server.start()
     try:
         with run_stack(tmp_path_factory, redis_url=server.url, name="outage") as stack:
-            stack.shell("from messenger.kernel.demo import demo_seed\ndemo_seed()\n")
+            stack.shell("from inboxes.demo import demo_seed\ndemo_seed()\n")
             demo_inbox(stack, allowed_domains=["localhost", "127.0.0.1"])
             yield stack, server
     finally:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from inboxes.models import Conversation
-from inboxes.widget_api.tickets import ticket_issue
+from inboxes.visitors.tickets import ticket_issue
 from messenger.asgi import application
 from tests.inboxes.conftest import ORIGIN, make_inbox, visitor_session
 
@@ -477,7 +477,7 @@ async def test_deactivating_an_operator_closes_their_open_socket(live_db):
 
 
 async def test_operator_presence_is_tracked_per_socket(live_db):
-    from inboxes.realtime.presence import user_online
+    from inboxes.presence import user_online
 
     world = live_db["initech"]
 

@@ -16,9 +16,9 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from inboxes.conversations.visitor_access import visitor_sessions_end
 from inboxes.models import Contact, Conversation
-from inboxes.widget_api.tokens import visitor_token_read
+from inboxes.visitors.access import visitor_sessions_end
+from inboxes.visitors.tokens import visitor_token_read
 from messenger.asgi import application
 from tenants.accounts.models import User
 from tests.conftest import OPERATOR_EMAIL

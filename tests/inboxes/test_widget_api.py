@@ -87,7 +87,7 @@ def test_session_is_resumed_with_a_valid_token_and_new_without(inbox, visitor):
     fresh = visitor_session(inbox.public_key)
     with schema_context("co_acme"):
         assert Contact.objects.count() == 2
-    from inboxes.widget_api.tokens import visitor_token_read
+    from inboxes.visitors.tokens import visitor_token_read
 
     assert (
         visitor_token_read(again.token).contact_id == visitor_token_read(visitor.token).contact_id
@@ -166,7 +166,7 @@ def test_a_token_of_one_company_is_useless_with_another_companys_key(acme, globe
         content_type="application/json",
         HTTP_ORIGIN=ORIGIN,
     )
-    from inboxes.widget_api.tokens import visitor_token_read
+    from inboxes.visitors.tokens import visitor_token_read
 
     claims = visitor_token_read(response.json()["token"])
     assert claims.schema_name == "co_globex"

@@ -16,7 +16,7 @@ from PIL import Image
 
 from inboxes.conversations.attachments import name_sanitize
 from inboxes.models import Attachment, Contact, Conversation, Inbox
-from inboxes.widget_api.blocked import blocked_origins
+from inboxes.visitors.blocked import blocked_origins
 from tests.inboxes.conftest import ORIGIN, visitor_session
 
 pytestmark = pytest.mark.django_db

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from messenger.kernel.models import Deadline
+from messenger.schema import current_schema
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ RUNNER_THREADS = 2
 def deadline_schedule(*, kind: str, object_id: int, due_at: datetime, token: int = 0) -> Deadline:
     """A deadline in the active company's schema; the runner fires it when due."""
     return Deadline.objects.create(
-        schema_name=connection.schema_name,
+        schema_name=current_schema(),
         kind=kind,
         object_id=object_id,
         token=token,
@@ -56,7 +57,7 @@ def deadline_schedule(*, kind: str, object_id: int, due_at: datetime, token: int
 def deadlines_cancel(*, kind: str, object_id: int) -> int:
     """Mark the pending deadlines of an object done without running them."""
     return Deadline.objects.filter(
-        schema_name=connection.schema_name, kind=kind, object_id=object_id, done_at=None
+        schema_name=current_schema(), kind=kind, object_id=object_id, done_at=None
     ).update(done_at=timezone.now(), last_error=CANCELLED)
 
 

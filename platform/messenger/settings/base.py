@@ -168,7 +168,7 @@ RATELIMIT_LOGIN_FIND_IP: str = env.str("RATELIMIT_LOGIN_FIND_IP", default="10/h"
 RATELIMIT_LOGIN_FIND_EMAIL: str = env.str("RATELIMIT_LOGIN_FIND_EMAIL", default="3/h")
 RATELIMIT_INVITE_USER: str = env.str("RATELIMIT_INVITE_USER", default="30/h")
 
-# Rate limits of the chat widget (inboxes/widget_api/ratelimits.py over HTTP, counted in the
+# Rate limits of the chat widget (inboxes/visitors/ratelimits.py over HTTP, counted in the
 # default cache; inboxes/realtime/throttle.py on visitor sockets, token buckets in the server
 # process). Per client IP and per company they count new visitors, new conversations and offline
 # requests; per visitor, also messages and typing signals. On a socket a rate is a bucket:

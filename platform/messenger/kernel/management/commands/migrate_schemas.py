@@ -14,6 +14,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_exists
 
 from messenger.kernel.schemas import schemas_behind
+from messenger.schema import schema_activate_public
 
 
 class Command(MigrateSchemasCommand):
@@ -32,7 +33,7 @@ class Command(MigrateSchemasCommand):
             super().handle(*args, **{**options, "shared": True, "tenant": False})
 
         template = settings.TENANT_BASE_SCHEMA
-        connection.set_schema_to_public()
+        schema_activate_public()
         if not schema_exists(template):
             with connection.cursor() as cursor:
                 cursor.execute(f"CREATE SCHEMA {connection.ops.quote_name(template)}")

@@ -20,7 +20,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection
 from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
@@ -28,7 +27,8 @@ from django_ratelimit.core import get_usage
 
 from inboxes.conversations.services import conversation_open_for
 from inboxes.models import Contact, Inbox
-from inboxes.widget_api.context import WidgetError
+from inboxes.visitors.context import WidgetError
+from messenger.schema import current_schema
 from tenants.accounts.ratelimits import ip_key, rate_setting
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ TYPING = (
 
 
 def _scope_value(limit: Limit, request: HttpRequest, contact: Contact | None) -> str:
-    schema = str(connection.schema_name)  # type: ignore[attr-defined]
+    schema = current_schema()
     if limit.scope == "ip":
         return ip_key(limit.group, request)  # the schema and the address (IPv6: its /64)
     if limit.scope == "visitor":

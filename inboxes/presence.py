@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import cast
 
 from messenger.redis_keys import redis_client, tenant_key
 
@@ -54,7 +55,10 @@ def presence_drop(*, schema_name: str, user_id: int, socket_id: str) -> bool:
 
 
 def online_user_ids(*, schema_name: str, now: float | None = None) -> set[int]:
-    members = redis_client().zrangebyscore(_key(schema_name), now or time.time(), "+inf")
+    # The client decodes responses: members are "<user id>:<socket id>" strings.
+    members = cast(
+        list[str], redis_client().zrangebyscore(_key(schema_name), now or time.time(), "+inf")
+    )
     return {int(m.split(":", 1)[0]) for m in members}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import cast
 
 from messenger.redis_keys import redis_client, tenant_key
 
@@ -23,11 +24,10 @@ def blocked_origin_record(*, inbox_id: int, host: str | None) -> None:
 
 def blocked_origins(*, inbox_id: int) -> list[tuple[str, float]]:
     try:
-        return [
-            (host, when)
-            for host, when in redis_client().zrevrange(
-                tenant_key("blocked", inbox_id), 0, KEEP - 1, withscores=True
-            )
-        ]
+        found = redis_client().zrevrange(
+            tenant_key("blocked", inbox_id), 0, KEEP - 1, withscores=True
+        )
+        # The client decodes responses: (host, time) pairs.
+        return [(host, when) for host, when in cast(list[tuple[str, float]], found)]
     except Exception:
         return []

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from messenger.kernel.demo import demo_seed
+from inboxes.demo import demo_seed
 
 
 class Command(BaseCommand):

@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from inboxes.models import Contact, Inbox
-from inboxes.widget_api.blocked import blocked_origin_record
-from inboxes.widget_api.origins import domain_allowed, host_of, request_site_host
-from inboxes.widget_api.tickets import ticket_redeem
-from inboxes.widget_api.tokens import VisitorClaims, visitor_token_read
+from inboxes.visitors.blocked import blocked_origin_record
+from inboxes.visitors.origins import domain_allowed, host_of, request_site_host
+from inboxes.visitors.tickets import ticket_redeem
+from inboxes.visitors.tokens import VisitorClaims, visitor_token_read
+from messenger.schema import schema_activate_public, tenant_activate
 from tenants.companies.models import Company, WidgetKeyRoute
 
 
@@ -40,7 +40,7 @@ def _activate(company: Company | None) -> Company:
         raise WidgetError(404, _("Unknown inbox."))
     if company.is_suspended:
         raise WidgetError(403, _("This chat is temporarily unavailable."))
-    connection.set_tenant(company)
+    tenant_activate(company)
     return company
 
 
@@ -61,7 +61,7 @@ def _check_origin(inbox: Inbox, headers: Mapping[str, str]) -> None:
 
 def inbox_for_key(public_key: str, headers: Mapping[str, str]) -> tuple[Company, Inbox]:
     """Company and active inbox of a public key, with the request's origin checked."""
-    connection.set_schema_to_public()
+    schema_activate_public()
     route = (
         WidgetKeyRoute.objects.select_related("company").filter(public_key=public_key or "").first()
     )
@@ -82,7 +82,7 @@ def token_still_valid(claims: VisitorClaims, contact: Contact) -> bool:
 def visitor_for_claims(claims: VisitorClaims | None, headers: Mapping[str, str]) -> VisitorContext:
     if claims is None:
         raise WidgetError(401, _("Your chat session has expired; reload the page."))
-    connection.set_schema_to_public()
+    schema_activate_public()
     company = _activate(Company.objects.filter(schema_name=claims.schema_name).first())
     inbox = Inbox.objects.filter(pk=claims.inbox_id, is_active=True).first()
     contact = Contact.objects.filter(pk=claims.contact_id).first()

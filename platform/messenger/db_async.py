@@ -6,6 +6,7 @@ at ~160 messages/s however idle the cores were (bench/realtime.py). Socket work 
 one thread: each call sets its schema on its own thread's connection, a socket handles its
 frames one after another, and row locks order concurrent writers. So the work goes to a pool
 of REALTIME_DB_THREADS threads (one database connection each, kept for CONN_MAX_AGE).
+The visitor and operator sockets and the widget's event stream (SSE) use it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any, TypeVar
 
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
-from django.db import connection
+
+from messenger.schema import schema_activate
 
 T = TypeVar("T")
 
@@ -36,7 +38,7 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _in_schema(schema: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    connection.set_schema(schema)
+    schema_activate(schema)
     return fn(*args, **kwargs)
 
 
