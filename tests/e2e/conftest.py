@@ -55,6 +55,9 @@ BROKER_LOCK_KEY = "messenger-e2e:broker-lock"
 # Bounds for failing only: a loaded machine may take many seconds to start a Python process.
 STARTUP_TIMEOUT_S = 120
 DEFAULT_TIMEOUT_MS = 10_000
+# For a live event that crosses the stack (one browser → server → Redis → another browser): a
+# loaded machine may take a while, and waiting costs nothing when it arrives early.
+LIVE_MS = 15_000
 
 
 def _require_chromium() -> None:

@@ -16,18 +16,13 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_ADMIN_EMAIL, LiveStack, panel_login
-from tests.e2e.test_realtime_dialogs import WIDGET, open_widget, visitor_send
+from tests.e2e.conftest import DEMO_ADMIN_EMAIL, LIVE_MS, LiveStack, panel_login
+from tests.e2e.widget import chat_send, open_demo_chat, visitor_token
 
 pytestmark = pytest.mark.e2e
 
 OLGA = "olga@demo.local"  # operator, Москва
 IVAN = "ivan@demo.local"  # operator, Екатеринбург
-
-TOKEN_JS = """() => {
-    const key = document.querySelector("script[data-key]").dataset.key;
-    return localStorage.getItem(`messenger:${key}:token`);
-}"""
 
 
 def set_everyone_offline(stack: LiveStack) -> None:
@@ -76,7 +71,7 @@ def png_bytes(color: tuple[int, int, int] = (59, 91, 253)) -> bytes:
 
 def visitor_conversation(visitor) -> tuple[str, int]:  # type: ignore[no-untyped-def]
     """The widget's visitor token and their open conversation's id."""
-    token = visitor.evaluate(TOKEN_JS)
+    token = visitor_token(visitor)
     conversation = visitor.evaluate(
         """async (token) => {
             const response = await fetch("/widget/v1/conversations", {method: "POST",
@@ -194,10 +189,9 @@ def test_operator_transfers_a_chat_to_another_branch_and_its_operator_sees_it_li
     expect(ivan.locator("#my-status")).to_have_value("online")
 
     visitor = new_context().new_page()
-    visitor.goto(f"{stack.base_url}/demo/")
-    open_widget(visitor)
+    chat = open_demo_chat(visitor, stack)
     text = f"Can Yekaterinburg deliver my order? {uuid.uuid4().hex[:6]}"
-    visitor_send(visitor, text)
+    chat_send(chat, text)
 
     # Routed to Москва, where Olga is the only one online.
     row = olga.locator("#dlg-rows .dlg-row").filter(has_text=text)
@@ -284,7 +278,8 @@ def test_operator_transfers_a_chat_to_another_branch_and_its_operator_sees_it_li
     # Ivan answers; the visitor gets it.
     ivan.locator("#dlg-input").fill("Yes, tomorrow works.")
     ivan.locator("#dlg-input").press("Enter")
-    expect(visitor.locator(f"{WIDGET} .m.op .body").last).to_have_text("Yes, tomorrow works.")
+    expect(chat.locator(".m.op .body").last).to_have_text("Yes, tomorrow works.", timeout=LIVE_MS)
+    expect(chat.locator(".m.op .who").last).to_have_text("Иван Петров")
 
     # Olga no longer sees it at all (an operator sees hers and unassigned chats).
     assert fetch(olga, f"/api/v1/conversations/{conversation_id}")["status"] == 404
@@ -303,11 +298,10 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
 
     visitor_context = new_context()
     visitor = visitor_context.new_page()
-    visitor.goto(f"{stack.base_url}/demo/")
-    open_widget(visitor)
+    chat = open_demo_chat(visitor, stack)
     marker = uuid.uuid4().hex[:6]
-    visitor_send(visitor, f"Hello {marker}")
-    expect(visitor.locator(f"{WIDGET} .m.me[data-seq='1']")).to_be_visible()
+    chat_send(chat, f"Hello {marker}")
+    expect(chat.locator(".m.me[data-seq='1']")).to_be_visible()
     token, conversation_id = visitor_conversation(visitor)
 
     # The visitor sends a photo with a Markdown caption through the widget API.
@@ -404,11 +398,13 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
         a["name"] for m in messages if m["sender_type"] == "operator" for a in m["attachments"]
     ]
     assert files[0] == "invoice.txt" and files[1].endswith(".png"), files
+    # And the open chat shows them live: the file as a download, the screenshot as an image.
+    expect(chat.locator(".m.op .atts .file .fn")).to_have_text("invoice.txt", timeout=LIVE_MS)
+    expect(chat.locator(".m.op .atts .img")).to_have_count(1, timeout=LIVE_MS)
 
     # An offline request: a "Request" pill and how long it has been waiting.
     requester = new_context().new_page()
-    requester.goto(f"{stack.base_url}/demo/")
-    open_widget(requester)
+    open_demo_chat(requester, stack)
     body = f"Please call me back about a refund {marker}"
     status, request_id = requester.evaluate(
         """async ([token, body]) => {
@@ -418,7 +414,7 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
                                       client_id: crypto.randomUUID()})});
             return [response.status, (await response.json()).id];
         }""",
-        [requester.evaluate(TOKEN_JS), body],
+        [visitor_token(requester), body],
     )
     assert status == 201
     request_row = operator.locator("#dlg-rows .dlg-row").filter(has_text=body)

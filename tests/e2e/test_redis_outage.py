@@ -4,8 +4,8 @@ The stack runs against a Redis server of this module's own (never the machine's)
 test kills and starts again on the same port. Messages sent during the outage are stored (the
 database does not need Redis) but their live signals are lost; once Redis is back, the widget
 and the panel, which both stayed open, must show every message once and in order, without a
-reload. A second panel tab opened during the outage must work too. Both widgets: the chat
-frame a site's snippet loads (widget-cdn) and the demo page's standalone one.
+reload. A second panel tab opened during the outage must work too. The widget twice: embedded
+in a site on another origin, and in the demo page (same origin as the Messenger host).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e import test_widget_flow
-from tests.e2e.conftest import LiveStack, panel_login, run_stack
-from tests.e2e.test_widget_flow import SNIPPET, chat_frame, demo_inbox
+from tests.e2e.conftest import LIVE_MS, LiveStack, panel_login, run_stack
+from tests.e2e.test_widget_flow import SNIPPET, demo_inbox
+from tests.e2e.widget import open_chat, open_demo_chat
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
 
-DEMO_WIDGET = "#messenger-widget "  # the demo page's widget (Playwright pierces its shadow root)
 customer_site = test_widget_flow.customer_site  # the fixture: a plain shop page with a snippet
 CATCH_UP_MS = 20_000  # generous: the layer retries every 0.5 s, clients fetch at once
 
@@ -89,17 +89,12 @@ def operator_http_send(operator, conversation_id: int, body: str) -> None:  # ty
 
 
 def _open_widget(stack: LiveStack, kind: str, visitor, customer_site):  # type: ignore[no-untyped-def]
-    """The chat, opened: (page or frame it lives in, selector prefix)."""
+    """The chat's frame, opened on the demo page or on a customer site."""
     if kind == "demo":
-        visitor.goto(f"{stack.base_url}/demo/")
-        visitor.locator(f"{DEMO_WIDGET}.launcher").click()
-        return visitor, DEMO_WIDGET
+        return open_demo_chat(visitor, stack)
     key = demo_inbox(stack)["key"]
     visitor.goto(customer_site("127.0.0.1", SNIPPET.format(base=stack.base_url, key=key)))
-    visitor.locator("messenger-chat").click()
-    frame = chat_frame(visitor)
-    expect(frame.locator("textarea.input")).to_be_enabled()
-    return frame, ""
+    return open_chat(visitor)
 
 
 @pytest.mark.parametrize("widget", ["snippet", "demo"])
@@ -115,11 +110,11 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     panel_login(operator, stack)
     operator.wait_for_function("() => window.MessengerPanel && window.MessengerPanel.connected()")
 
-    chat, w = _open_widget(stack, widget, new_context().new_page(), customer_site)
-    box = chat.locator(f"{w}textarea")
+    chat = _open_widget(stack, widget, new_context().new_page(), customer_site)
+    box = chat.locator("textarea.input")
     box.fill(f"hello {tag}")
     box.press("Enter")
-    expect(chat.locator(f"{w}.m.me[data-seq='1']")).to_be_visible()
+    expect(chat.locator(".m.me[data-seq='1']")).to_be_visible()
 
     row = operator.locator("#dlg-rows .dlg-row").filter(has_text=f"hello {tag}")
     row.click()
@@ -130,7 +125,8 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     panel_input = operator.locator("#dlg-input")
     panel_input.fill(f"welcome {tag}")
     panel_input.press("Enter")
-    expect(chat.locator(f"{w}.m.op[data-seq='2'] .body")).to_have_text(f"welcome {tag}")
+    welcome = chat.locator(".m.op[data-seq='2'] .body")
+    expect(welcome).to_have_text(f"welcome {tag}", timeout=LIVE_MS)
 
     # --- Redis goes away -------------------------------------------------------------------
     redis_server.stop()
@@ -145,8 +141,8 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     # fetches what lies between from the database at once, Redis or not.
     box.fill(f"still there {tag}?")
     box.press("Enter")
-    expect(chat.locator(f"{w}.m.me[data-seq='5']")).to_be_visible()
-    expect(chat.locator(f"{w}.m.op[data-seq='4'] .body")).to_have_text(f"two {tag}")
+    expect(chat.locator(".m.me[data-seq='5']")).to_be_visible(timeout=LIVE_MS)
+    expect(chat.locator(".m.op[data-seq='4'] .body")).to_have_text(f"two {tag}", timeout=LIVE_MS)
     # The last one nobody can learn of without the server's word: the panel holds 3 of 6, the
     # widget 5 of 6.
     operator_http_send(operator, conversation_id, f"three {tag}")
@@ -168,7 +164,7 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
         (6, f"three {tag}"),  # seen live by nobody
     ]
     try:
-        _wait_shown(chat, f"{w}.log .m", ".body", expected, "the widget")
+        _wait_shown(chat, ".log .m", ".body", expected, "the widget")
         _wait_shown(operator, "#dlg-message-list .msg", ".msg-body", expected, "the panel")
     except AssertionError as e:
         raise AssertionError(str(e) + "\n" + stack.logs()) from None
@@ -176,7 +172,7 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     # Live again: the next message goes both ways at once, on the tab opened meanwhile too.
     panel_input.fill(f"after {tag}")
     panel_input.press("Enter")
-    expect(chat.locator(f"{w}.m.op[data-seq='7'] .body")).to_have_text(f"after {tag}")
+    expect(chat.locator(".m.op[data-seq='7'] .body")).to_have_text(f"after {tag}", timeout=LIVE_MS)
     box.fill(f"thanks {tag}")
     box.press("Enter")
     for page in (operator, second):
@@ -184,6 +180,6 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
             f"thanks {tag}"
         )
     expected += [(7, f"after {tag}"), (8, f"thanks {tag}")]
-    _wait_shown(chat, f"{w}.log .m", ".body", expected, "the widget")
+    _wait_shown(chat, ".log .m", ".body", expected, "the widget")
     _wait_shown(operator, "#dlg-message-list .msg", ".msg-body", expected, "the panel")
     _wait_shown(second, "#dlg-message-list .msg", ".msg-body", expected, "the second panel tab")

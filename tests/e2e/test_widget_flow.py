@@ -26,6 +26,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import REPO_DIR, LiveStack, panel_login
+from tests.e2e.widget import FRAME_PATH, chat_frame
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +34,6 @@ WIDGET_DIR = REPO_DIR / "widget-cdn"
 DIST_DIR = WIDGET_DIR / "dist"
 HASHED_WIDGET = re.compile(r"/cdn/widget\.[0-9a-f]{12}\.js$")
 HASHED_EMOJI = re.compile(r"/cdn/emoji\.[0-9a-f]{12}\.js$")
-FRAME_PATH = "/widget/frame/"
 SNIPPET = '<script async src="{base}/cdn/loader.js" data-messenger-key="{key}"></script>'
 
 INBOX_CODE = """
@@ -165,16 +165,6 @@ def snap(shot, page, step: str) -> None:  # type: ignore[no-untyped-def]
     shot.count += 1
     slug = re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-")
     page.screenshot(path=str(shot.folder / f"{shot.count:02d}-{slug}.png"))
-
-
-def chat_frame(page):  # type: ignore[no-untyped-def]
-    """The chat's iframe (inside the loader's closed shadow root, so found by URL)."""
-    for _ in range(200):
-        frame = next((f for f in page.frames if FRAME_PATH in f.url), None)
-        if frame is not None:
-            return frame
-        page.wait_for_timeout(25)
-    raise AssertionError("the chat frame never appeared")
 
 
 def panel_api(operator, method: str, path: str) -> dict:  # type: ignore[no-untyped-def]
