@@ -430,6 +430,19 @@ def panel_login(
     page.wait_for_url(stack.company_url(slug, "/dialogs/"))
 
 
+def panel_online(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the operator on `page` takes chats: the panel's socket is open and the server
+    has set them online (just after it accepted the socket), so a widget opened now is online."""
+    page.wait_for_function(
+        "() => window.MessengerPanel && window.MessengerPanel.connected()", timeout=LIVE_MS
+    )
+    page.wait_for_function(
+        "async () => (await (await fetch('/api/v1/me')).json()).status === 'online'",
+        polling=200,
+        timeout=LIVE_MS,
+    )
+
+
 @pytest.fixture(autouse=True)
 def _demo_clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
     """Tests share the session's demo company: each starts with no open dialog and everyone

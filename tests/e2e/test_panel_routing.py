@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_ADMIN_EMAIL, LIVE_MS, LiveStack, panel_login
+from tests.e2e.conftest import DEMO_ADMIN_EMAIL, LIVE_MS, LiveStack, panel_login, panel_online
 from tests.e2e.widget import chat_send, open_demo_chat, visitor_token
 
 pytestmark = pytest.mark.e2e
@@ -187,6 +187,7 @@ def test_operator_transfers_a_chat_to_another_branch_and_its_operator_sees_it_li
     panel_login(ivan, stack, IVAN)
     expect(olga.locator("#my-status")).to_have_value("online")
     expect(ivan.locator("#my-status")).to_have_value("online")
+    panel_online(olga)
 
     visitor = new_context().new_page()
     chat = open_demo_chat(visitor, stack)
@@ -295,6 +296,7 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     operator = new_context().new_page()
     errors = page_errors(operator)
     panel_login(operator, stack)  # the admin sees every dialog
+    panel_online(operator)
 
     visitor_context = new_context()
     visitor = visitor_context.new_page()

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LIVE_MS, panel_login
+from tests.e2e.conftest import LIVE_MS, panel_login, panel_online
 from tests.e2e.widget import TOKEN_JS, chat_send, open_chat, open_demo_chat
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +46,7 @@ def test_visitor_and_operator_chat_live_with_badge_ticks_and_typing(
     operator_context = new_context()
     operator = operator_context.new_page()
     panel_login(operator, stack)
+    panel_online(operator)  # the chat, not the offline form
     expect(operator.locator("#dialogs-badge")).to_be_hidden()
     settings = operator_context.new_page()
     settings.goto(stack.company_url("demo", "/settings/team/"))
@@ -146,6 +147,7 @@ def test_visitor_text_is_shown_literally_and_never_runs(
     stack = demo_company
     operator = new_context().new_page()
     panel_login(operator, stack)
+    panel_online(operator)
 
     visitor = new_context().new_page()
     chat = open_demo_chat(visitor, stack)
@@ -274,6 +276,7 @@ def test_widget_falls_back_to_sse_history_pages_and_hidden_tab_notifies(
     # Permission is granted (by the stub), so the "Enable notifications" offer is gone.
     expect(operator.locator("#notify-enable")).to_be_hidden()
     operator.evaluate("window.__hidden = true")
+    panel_online(operator)
 
     visitor_context = new_context()
     visitor_context.add_init_script(BLOCK_WEBSOCKETS)
@@ -364,6 +367,7 @@ def test_a_new_chat_chimes_in_a_visible_tab_and_notifies_once_in_a_hidden_one(
     operator.add_init_script(PRETEND_HIDDEN)
     operator.add_init_script(COUNT_CHIMES)
     panel_login(operator, stack)
+    panel_online(operator)
     expect(operator.locator("#notify-visible")).to_have_attribute("aria-checked", "true")
 
     # The panel is in front: a new chat chimes (and shows no browser notification).

@@ -19,7 +19,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e import test_widget_flow
-from tests.e2e.conftest import LIVE_MS, LiveStack, panel_login, run_stack
+from tests.e2e.conftest import LIVE_MS, LiveStack, panel_login, panel_online, run_stack
 from tests.e2e.test_widget_flow import SNIPPET, demo_inbox
 from tests.e2e.widget import open_chat, open_demo_chat
 from tests.redis_server import RedisServer
@@ -108,7 +108,7 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     operator_context = new_context()
     operator = operator_context.new_page()
     panel_login(operator, stack)
-    operator.wait_for_function("() => window.MessengerPanel && window.MessengerPanel.connected()")
+    panel_online(operator)
 
     chat = _open_widget(stack, widget, new_context().new_page(), customer_site)
     box = chat.locator("textarea.input")
@@ -117,6 +117,7 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     expect(chat.locator(".m.me[data-seq='1']")).to_be_visible()
 
     row = operator.locator("#dlg-rows .dlg-row").filter(has_text=f"hello {tag}")
+    expect(row).to_be_visible(timeout=LIVE_MS)
     row.click()
     expect(operator.locator("#dlg-message-list .msg-visitor .msg-body")).to_have_text(
         f"hello {tag}"
@@ -134,7 +135,9 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     # The operator answers from the panel (over its socket: the ack shows it there)...
     panel_input.fill(f"one {tag}")
     panel_input.press("Enter")
-    expect(operator.locator("#dlg-message-list .msg-operator[data-seq='3']")).to_be_visible()
+    expect(operator.locator("#dlg-message-list .msg-operator[data-seq='3']")).to_be_visible(
+        timeout=LIVE_MS
+    )
     # ...and from another device, over HTTP (not through the panel's code): stored all the same.
     operator_http_send(operator, conversation_id, f"two {tag}")
     # The visitor writes too. Their ack (seq 5 where the widget holds 2) shows a gap: the widget
@@ -150,7 +153,7 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     # A second panel tab opened during the outage: its socket must not be refused.
     second = operator_context.new_page()
     second.goto(stack.company_url("demo", f"/dialogs/#{conversation_id}"))
-    expect(second.locator("#dlg-message-list .msg[data-seq='6']")).to_be_visible()
+    expect(second.locator("#dlg-message-list .msg[data-seq='6']")).to_be_visible(timeout=LIVE_MS)
 
     # --- Redis is back ---------------------------------------------------------------------
     redis_server.start()
@@ -177,7 +180,7 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     box.press("Enter")
     for page in (operator, second):
         expect(page.locator("#dlg-message-list .msg-visitor[data-seq='8'] .msg-body")).to_have_text(
-            f"thanks {tag}"
+            f"thanks {tag}", timeout=LIVE_MS
         )
     expected += [(7, f"after {tag}"), (8, f"thanks {tag}")]
     _wait_shown(chat, ".log .m", ".body", expected, "the widget")

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_TIMEOUT_MS, LiveStack, panel_login
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEFAULT_TIMEOUT_MS,
+    LiveStack,
+    panel_login,
+    panel_online,
+)
 from tests.e2e.test_widget_flow import chat_frame, customer_site  # noqa: F401 (fixture)
 from tests.e2e.widget import chat_send, open_demo_chat
 
@@ -67,7 +74,7 @@ def test_one_conversation_across_reload_pages_tabs_and_restart_with_third_party_
     # The owner is in the panel, so the chat is online.
     owner = new_context().new_page()
     panel_login(owner, live_stack, email=email, password=PASSWORD, slug=slug)
-    owner.wait_for_function("() => window.MessengerPanel && window.MessengerPanel.connected()")
+    panel_online(owner)
 
     profile = _blocked_profile(tmp_path / "profile")
 
@@ -155,7 +162,7 @@ def test_the_demo_page_keeps_one_conversation_across_a_restart_with_third_party_
     stack = demo_company
     owner = new_context().new_page()  # someone online: the chat, not the offline form
     panel_login(owner, stack)
-    owner.wait_for_function("() => window.MessengerPanel && window.MessengerPanel.connected()")
+    panel_online(owner)
     profile = _blocked_profile(tmp_path / "profile")
     prefix = f"demo {secrets.token_hex(3)}"
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REPO_DIR, LiveStack, panel_login
+from tests.e2e.conftest import REPO_DIR, LiveStack, panel_login, panel_online
 from tests.e2e.widget import FRAME_PATH, chat_frame
 
 pytestmark = pytest.mark.e2e
@@ -197,8 +197,7 @@ def _chat_flow(stack, key, customer_site, new_context, shot) -> None:  # type: i
     # The operator has the Dialogs page open (so the inbox is online).
     operator = new_context().new_page()
     panel_login(operator, stack)
-    operator.wait_for_function("() => window.MessengerPanel && window.MessengerPanel.connected()")
-    operator.wait_for_timeout(300)  # the socket's connect marks the operator online
+    panel_online(operator)
 
     # The visitor opens the shop: only the loader and the config are fetched.
     site = customer_site("127.0.0.1", SNIPPET.format(base=stack.base_url, key=key))
@@ -220,7 +219,8 @@ def _chat_flow(stack, key, customer_site, new_context, shot) -> None:  # type: i
         }
         window.Messenger.identify({name: "Ivan Petrov", email: "ivan@example.com"});
     }""")
-    visitor.wait_for_timeout(500)
+    # The launcher is drawn once the config is in: the loader asks for nothing more until a
+    # scroll (no pause here; the scroll below shows what it loads then).
     ours = [url for url in requested if url.startswith(stack.base_url)]
     assert ours == [
         f"{stack.base_url}/cdn/loader.js",
@@ -372,6 +372,16 @@ def _chat_flow(stack, key, customer_site, new_context, shot) -> None:  # type: i
     ), [u for u in requested if not u.startswith(site)]
 
 
+FETCHES_SETTLED = """
+// Counts the page's settled fetches, after every callback chained on each (a task later).
+const pageFetch = window.fetch;
+window.__fetchesSettled = 0;
+window.fetch = (...args) => pageFetch(...args).finally(() => {
+    setTimeout(() => { window.__fetchesSettled += 1; });
+});
+"""
+
+
 def test_widget_on_a_site_not_on_the_allowlist_shows_nothing_and_stores_nothing(
     demo_company: LiveStack,
     widget_dist: Path,
@@ -385,15 +395,20 @@ def test_widget_on_a_site_not_on_the_allowlist_shows_nothing_and_stores_nothing(
     site = customer_site("127.0.0.2", SNIPPET.format(base=stack.base_url, key=inbox["key"]))
 
     visitor = new_context().new_page()
+    visitor.add_init_script(FETCHES_SETTLED)
     with visitor.expect_response(lambda r: "/config" in r.url) as config:
         visitor.goto(site)
     assert config.value.status == 403
-    visitor.wait_for_timeout(800)
+    # The loader has handled the refusal (no pause: the fetch's callbacks have all run).
+    visitor.wait_for_function("() => window.__fetchesSettled >= 1")
     expect(visitor.locator("messenger-chat")).to_have_count(0)
     # The site's API calls queue forever instead of doing anything.
-    visitor.evaluate("window.Messenger.open()")
+    visitor.evaluate("""() => {
+        addEventListener("scroll", () => { window.__scrolled = true; }, {once: true});
+        window.Messenger.open();
+    }""")
     visitor.mouse.wheel(0, 700)
-    visitor.wait_for_timeout(500)
+    visitor.wait_for_function("() => window.__scrolled === true")  # after any loader listener
     assert not [f for f in visitor.frames if FRAME_PATH in f.url]
     snap(shot, visitor, "no launcher on a site that is not allowed")
 
@@ -522,10 +537,7 @@ def test_widget_falls_back_to_sse_when_websockets_are_blocked(
     with demo_inbox_changed(stack, allowed_domains=["127.0.0.1"]) as inbox:
         operator = new_context().new_page()
         panel_login(operator, stack)
-        operator.wait_for_function(
-            "() => window.MessengerPanel && window.MessengerPanel.connected()"
-        )
-        operator.wait_for_timeout(300)
+        panel_online(operator)
         context = new_context()
         context.add_init_script(BLOCK_WEBSOCKETS)  # in every frame, the chat's too
         visitor = context.new_page()
@@ -569,10 +581,7 @@ def test_widget_counts_characters_near_the_limit_and_refuses_a_longer_message_ke
     with demo_inbox_changed(stack, allowed_domains=["127.0.0.1"]) as inbox:
         operator = new_context().new_page()
         panel_login(operator, stack)
-        operator.wait_for_function(
-            "() => window.MessengerPanel && window.MessengerPanel.connected()"
-        )
-        operator.wait_for_timeout(300)  # the socket's connect marks the operator online
+        panel_online(operator)
         visitor = new_context().new_page()
         visitor.goto(
             customer_site("127.0.0.1", SNIPPET.format(base=stack.base_url, key=inbox["key"]))
