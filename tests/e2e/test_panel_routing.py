@@ -25,6 +25,10 @@ OLGA = "olga@demo.local"  # operator, Москва
 IVAN = "ivan@demo.local"  # operator, Екатеринбург
 
 
+# The operator's stored replies (one still on its way has an empty data-seq and .pending).
+STORED_REPLIES = "#dlg-message-list .msg-operator[data-seq]:not(.pending)"
+
+
 def set_everyone_offline(stack: LiveStack) -> None:
     """A known starting point: nobody of the demo company takes chats until their panel opens
     (earlier tests leave people online for the presence grace period)."""
@@ -364,7 +368,7 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     shot(operator, "a file ready to send")
     operator.locator("#dlg-input").fill("Here is your **invoice**.")
     operator.locator("#dlg-input").press("Enter")
-    mine = operator.locator("#dlg-message-list .msg-operator[data-seq]").last
+    mine = operator.locator(STORED_REPLIES).last
     expect(mine.locator(".msg-file .msg-file-name")).to_have_text("invoice.txt")
     expect(mine.locator(".msg-body strong")).to_have_text("invoice")
     expect(operator.locator("#dlg-files")).to_be_hidden()
@@ -389,20 +393,20 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     expect(chip.locator("img.dlg-file-thumb")).to_be_visible()
     expect(operator.locator("#dlg-files .dlg-file-chip.uploading")).to_have_count(0)
     operator.locator("#dlg-send").click()
-    mine = operator.locator("#dlg-message-list .msg-operator[data-seq]").last
+    mine = operator.locator(STORED_REPLIES).last
     expect(mine.locator(".msg-image img")).to_be_visible()
     expect(mine.locator(".msg-body")).to_have_count(0)
     shot(operator, "operator sent a file and a screenshot")
 
-    # The visitor has both files on their side.
+    # The visitor's open chat shows both live: the file as a download, the screenshot as an
+    # image; and the widget API gives them both.
+    expect(chat.locator(".m.op .atts .file .fn")).to_have_text("invoice.txt", timeout=LIVE_MS)
+    expect(chat.locator(".m.op .atts .img")).to_have_count(1, timeout=LIVE_MS)
     messages = visitor_context.request.get(f"{base}/messages", headers=headers).json()["messages"]
     files = [
         a["name"] for m in messages if m["sender_type"] == "operator" for a in m["attachments"]
     ]
-    assert files[0] == "invoice.txt" and files[1].endswith(".png"), files
-    # And the open chat shows them live: the file as a download, the screenshot as an image.
-    expect(chat.locator(".m.op .atts .file .fn")).to_have_text("invoice.txt", timeout=LIVE_MS)
-    expect(chat.locator(".m.op .atts .img")).to_have_count(1, timeout=LIVE_MS)
+    assert len(files) == 2 and files[0] == "invoice.txt" and files[1].endswith(".png"), files
 
     # An offline request: a "Request" pill and how long it has been waiting.
     requester = new_context().new_page()
