@@ -55,6 +55,9 @@ BROKER_LOCK_KEY = "messenger-e2e:broker-lock"
 # Bounds for failing only: a loaded machine may take many seconds to start a Python process.
 STARTUP_TIMEOUT_S = 120
 DEFAULT_TIMEOUT_MS = 10_000
+# For a live event that crosses the stack (one browser → server → Redis → another browser): a
+# loaded machine may take a while, and waiting costs nothing when it arrives early.
+LIVE_MS = 15_000
 
 
 def _require_chromium() -> None:
@@ -425,6 +428,19 @@ def panel_login(
     page.fill("#id_password", password)
     page.click("form:has(#id_password) button[type=submit]")  # not the language switch's
     page.wait_for_url(stack.company_url(slug, "/dialogs/"))
+
+
+def panel_online(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the operator on `page` takes chats: the panel's socket is open and the server
+    has set them online (just after it accepted the socket), so a widget opened now is online."""
+    page.wait_for_function(
+        "() => window.MessengerPanel && window.MessengerPanel.connected()", timeout=LIVE_MS
+    )
+    page.wait_for_function(
+        "async () => (await (await fetch('/api/v1/me')).json()).status === 'online'",
+        polling=200,
+        timeout=LIVE_MS,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_TIMEOUT_MS, LiveStack
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_TIMEOUT_MS, LiveStack, panel_online
 from tests.e2e.test_signup_to_operator_login import PASSWORD, fill_signup
 from tests.e2e.test_visitor_identity import _blocked_profile
 from tests.e2e.test_widget_flow import chat_frame, customer_site, snap  # noqa: F401 (fixture)
@@ -82,7 +82,7 @@ def test_a_new_company_puts_its_first_inbox_on_its_site_and_takes_a_chat(
         # The admin opens Dialogs (coming online); the visitor writes, reloads, writes from
         # another page and from a second tab.
         admin.goto(live_stack.company_url(slug, "/dialogs/"))
-        admin.wait_for_function("() => window.MessengerPanel && window.MessengerPanel.connected()")
+        panel_online(admin)
 
         def write(page, url: str, text: str, seq: int):  # type: ignore[no-untyped-def]
             page.goto(url)

@@ -16,18 +16,17 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_ADMIN_EMAIL, LiveStack, panel_login
-from tests.e2e.test_realtime_dialogs import WIDGET, open_widget, visitor_send
+from tests.e2e.conftest import DEMO_ADMIN_EMAIL, LIVE_MS, LiveStack, panel_login, panel_online
+from tests.e2e.widget import chat_send, open_demo_chat, visitor_token
 
 pytestmark = pytest.mark.e2e
 
 OLGA = "olga@demo.local"  # operator, Москва
 IVAN = "ivan@demo.local"  # operator, Екатеринбург
 
-TOKEN_JS = """() => {
-    const key = document.querySelector("script[data-key]").dataset.key;
-    return localStorage.getItem(`messenger:${key}:token`);
-}"""
+
+# The operator's stored replies (one still on its way has an empty data-seq and .pending).
+STORED_REPLIES = "#dlg-message-list .msg-operator[data-seq]:not(.pending)"
 
 
 def set_everyone_offline(stack: LiveStack) -> None:
@@ -76,7 +75,7 @@ def png_bytes(color: tuple[int, int, int] = (59, 91, 253)) -> bytes:
 
 def visitor_conversation(visitor) -> tuple[str, int]:  # type: ignore[no-untyped-def]
     """The widget's visitor token and their open conversation's id."""
-    token = visitor.evaluate(TOKEN_JS)
+    token = visitor_token(visitor)
     conversation = visitor.evaluate(
         """async (token) => {
             const response = await fetch("/widget/v1/conversations", {method: "POST",
@@ -192,12 +191,12 @@ def test_operator_transfers_a_chat_to_another_branch_and_its_operator_sees_it_li
     panel_login(ivan, stack, IVAN)
     expect(olga.locator("#my-status")).to_have_value("online")
     expect(ivan.locator("#my-status")).to_have_value("online")
+    panel_online(olga)
 
     visitor = new_context().new_page()
-    visitor.goto(f"{stack.base_url}/demo/")
-    open_widget(visitor)
+    chat = open_demo_chat(visitor, stack)
     text = f"Can Yekaterinburg deliver my order? {uuid.uuid4().hex[:6]}"
-    visitor_send(visitor, text)
+    chat_send(chat, text)
 
     # Routed to Москва, where Olga is the only one online.
     row = olga.locator("#dlg-rows .dlg-row").filter(has_text=text)
@@ -284,7 +283,8 @@ def test_operator_transfers_a_chat_to_another_branch_and_its_operator_sees_it_li
     # Ivan answers; the visitor gets it.
     ivan.locator("#dlg-input").fill("Yes, tomorrow works.")
     ivan.locator("#dlg-input").press("Enter")
-    expect(visitor.locator(f"{WIDGET} .m.op .body").last).to_have_text("Yes, tomorrow works.")
+    expect(chat.locator(".m.op .body").last).to_have_text("Yes, tomorrow works.", timeout=LIVE_MS)
+    expect(chat.locator(".m.op .who").last).to_have_text("Иван Петров")
 
     # Olga no longer sees it at all (an operator sees hers and unassigned chats).
     assert fetch(olga, f"/api/v1/conversations/{conversation_id}")["status"] == 404
@@ -300,14 +300,14 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     operator = new_context().new_page()
     errors = page_errors(operator)
     panel_login(operator, stack)  # the admin sees every dialog
+    panel_online(operator)
 
     visitor_context = new_context()
     visitor = visitor_context.new_page()
-    visitor.goto(f"{stack.base_url}/demo/")
-    open_widget(visitor)
+    chat = open_demo_chat(visitor, stack)
     marker = uuid.uuid4().hex[:6]
-    visitor_send(visitor, f"Hello {marker}")
-    expect(visitor.locator(f"{WIDGET} .m.me[data-seq='1']")).to_be_visible()
+    chat_send(chat, f"Hello {marker}")
+    expect(chat.locator(".m.me[data-seq='1']")).to_be_visible()
     token, conversation_id = visitor_conversation(visitor)
 
     # The visitor sends a photo with a Markdown caption through the widget API.
@@ -368,7 +368,7 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     shot(operator, "a file ready to send")
     operator.locator("#dlg-input").fill("Here is your **invoice**.")
     operator.locator("#dlg-input").press("Enter")
-    mine = operator.locator("#dlg-message-list .msg-operator[data-seq]").last
+    mine = operator.locator(STORED_REPLIES).last
     expect(mine.locator(".msg-file .msg-file-name")).to_have_text("invoice.txt")
     expect(mine.locator(".msg-body strong")).to_have_text("invoice")
     expect(operator.locator("#dlg-files")).to_be_hidden()
@@ -393,22 +393,24 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
     expect(chip.locator("img.dlg-file-thumb")).to_be_visible()
     expect(operator.locator("#dlg-files .dlg-file-chip.uploading")).to_have_count(0)
     operator.locator("#dlg-send").click()
-    mine = operator.locator("#dlg-message-list .msg-operator[data-seq]").last
+    mine = operator.locator(STORED_REPLIES).last
     expect(mine.locator(".msg-image img")).to_be_visible()
     expect(mine.locator(".msg-body")).to_have_count(0)
     shot(operator, "operator sent a file and a screenshot")
 
-    # The visitor has both files on their side.
+    # The visitor's open chat shows both live: the file as a download, the screenshot as an
+    # image; and the widget API gives them both.
+    expect(chat.locator(".m.op .atts .file .fn")).to_have_text("invoice.txt", timeout=LIVE_MS)
+    expect(chat.locator(".m.op .atts .img")).to_have_count(1, timeout=LIVE_MS)
     messages = visitor_context.request.get(f"{base}/messages", headers=headers).json()["messages"]
     files = [
         a["name"] for m in messages if m["sender_type"] == "operator" for a in m["attachments"]
     ]
-    assert files[0] == "invoice.txt" and files[1].endswith(".png"), files
+    assert len(files) == 2 and files[0] == "invoice.txt" and files[1].endswith(".png"), files
 
     # An offline request: a "Request" pill and how long it has been waiting.
     requester = new_context().new_page()
-    requester.goto(f"{stack.base_url}/demo/")
-    open_widget(requester)
+    open_demo_chat(requester, stack)
     body = f"Please call me back about a refund {marker}"
     status, request_id = requester.evaluate(
         """async ([token, body]) => {
@@ -418,7 +420,7 @@ def test_markdown_and_files_both_ways_and_requests_in_the_list(
                                       client_id: crypto.randomUUID()})});
             return [response.status, (await response.json()).id];
         }""",
-        [requester.evaluate(TOKEN_JS), body],
+        [visitor_token(requester), body],
     )
     assert status == 201
     request_row = operator.locator("#dlg-rows .dlg-row").filter(has_text=body)

@@ -4,8 +4,8 @@ The stack runs against a Redis server of this module's own (never the machine's)
 test kills and starts again on the same port. Messages sent during the outage are stored (the
 database does not need Redis) but their live signals are lost; once Redis is back, the widget
 and the panel, which both stayed open, must show every message once and in order, without a
-reload. A second panel tab opened during the outage must work too. Both widgets: the chat
-frame a site's snippet loads (widget-cdn) and the demo page's standalone one.
+reload. A second panel tab opened during the outage must work too. The widget twice: embedded
+in a site on another origin, and in the demo page (same origin as the Messenger host).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e import test_widget_flow
-from tests.e2e.conftest import LiveStack, panel_login, run_stack
-from tests.e2e.test_widget_flow import SNIPPET, chat_frame, demo_inbox
+from tests.e2e.conftest import LIVE_MS, LiveStack, panel_login, panel_online, run_stack
+from tests.e2e.test_widget_flow import SNIPPET, demo_inbox
+from tests.e2e.widget import open_chat, open_demo_chat
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
 
-DEMO_WIDGET = "#messenger-widget "  # the demo page's widget (Playwright pierces its shadow root)
 customer_site = test_widget_flow.customer_site  # the fixture: a plain shop page with a snippet
 CATCH_UP_MS = 20_000  # generous: the layer retries every 0.5 s, clients fetch at once
 
@@ -89,17 +89,12 @@ def operator_http_send(operator, conversation_id: int, body: str) -> None:  # ty
 
 
 def _open_widget(stack: LiveStack, kind: str, visitor, customer_site):  # type: ignore[no-untyped-def]
-    """The chat, opened: (page or frame it lives in, selector prefix)."""
+    """The chat's frame, opened on the demo page or on a customer site."""
     if kind == "demo":
-        visitor.goto(f"{stack.base_url}/demo/")
-        visitor.locator(f"{DEMO_WIDGET}.launcher").click()
-        return visitor, DEMO_WIDGET
+        return open_demo_chat(visitor, stack)
     key = demo_inbox(stack)["key"]
     visitor.goto(customer_site("127.0.0.1", SNIPPET.format(base=stack.base_url, key=key)))
-    visitor.locator("messenger-chat").click()
-    frame = chat_frame(visitor)
-    expect(frame.locator("textarea.input")).to_be_enabled()
-    return frame, ""
+    return open_chat(visitor)
 
 
 @pytest.mark.parametrize("widget", ["snippet", "demo"])
@@ -113,15 +108,16 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     operator_context = new_context()
     operator = operator_context.new_page()
     panel_login(operator, stack)
-    operator.wait_for_function("() => window.MessengerPanel && window.MessengerPanel.connected()")
+    panel_online(operator)
 
-    chat, w = _open_widget(stack, widget, new_context().new_page(), customer_site)
-    box = chat.locator(f"{w}textarea")
+    chat = _open_widget(stack, widget, new_context().new_page(), customer_site)
+    box = chat.locator("textarea.input")
     box.fill(f"hello {tag}")
     box.press("Enter")
-    expect(chat.locator(f"{w}.m.me[data-seq='1']")).to_be_visible()
+    expect(chat.locator(".m.me[data-seq='1']")).to_be_visible()
 
     row = operator.locator("#dlg-rows .dlg-row").filter(has_text=f"hello {tag}")
+    expect(row).to_be_visible(timeout=LIVE_MS)
     row.click()
     expect(operator.locator("#dlg-message-list .msg-visitor .msg-body")).to_have_text(
         f"hello {tag}"
@@ -130,7 +126,8 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     panel_input = operator.locator("#dlg-input")
     panel_input.fill(f"welcome {tag}")
     panel_input.press("Enter")
-    expect(chat.locator(f"{w}.m.op[data-seq='2'] .body")).to_have_text(f"welcome {tag}")
+    welcome = chat.locator(".m.op[data-seq='2'] .body")
+    expect(welcome).to_have_text(f"welcome {tag}", timeout=LIVE_MS)
 
     # --- Redis goes away -------------------------------------------------------------------
     redis_server.stop()
@@ -138,15 +135,17 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     # The operator answers from the panel (over its socket: the ack shows it there)...
     panel_input.fill(f"one {tag}")
     panel_input.press("Enter")
-    expect(operator.locator("#dlg-message-list .msg-operator[data-seq='3']")).to_be_visible()
+    expect(operator.locator("#dlg-message-list .msg-operator[data-seq='3']")).to_be_visible(
+        timeout=LIVE_MS
+    )
     # ...and from another device, over HTTP (not through the panel's code): stored all the same.
     operator_http_send(operator, conversation_id, f"two {tag}")
     # The visitor writes too. Their ack (seq 5 where the widget holds 2) shows a gap: the widget
     # fetches what lies between from the database at once, Redis or not.
     box.fill(f"still there {tag}?")
     box.press("Enter")
-    expect(chat.locator(f"{w}.m.me[data-seq='5']")).to_be_visible()
-    expect(chat.locator(f"{w}.m.op[data-seq='4'] .body")).to_have_text(f"two {tag}")
+    expect(chat.locator(".m.me[data-seq='5']")).to_be_visible(timeout=LIVE_MS)
+    expect(chat.locator(".m.op[data-seq='4'] .body")).to_have_text(f"two {tag}", timeout=LIVE_MS)
     # The last one nobody can learn of without the server's word: the panel holds 3 of 6, the
     # widget 5 of 6.
     operator_http_send(operator, conversation_id, f"three {tag}")
@@ -154,7 +153,7 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     # A second panel tab opened during the outage: its socket must not be refused.
     second = operator_context.new_page()
     second.goto(stack.company_url("demo", f"/dialogs/#{conversation_id}"))
-    expect(second.locator("#dlg-message-list .msg[data-seq='6']")).to_be_visible()
+    expect(second.locator("#dlg-message-list .msg[data-seq='6']")).to_be_visible(timeout=LIVE_MS)
 
     # --- Redis is back ---------------------------------------------------------------------
     redis_server.start()
@@ -168,7 +167,7 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
         (6, f"three {tag}"),  # seen live by nobody
     ]
     try:
-        _wait_shown(chat, f"{w}.log .m", ".body", expected, "the widget")
+        _wait_shown(chat, ".log .m", ".body", expected, "the widget")
         _wait_shown(operator, "#dlg-message-list .msg", ".msg-body", expected, "the panel")
     except AssertionError as e:
         raise AssertionError(str(e) + "\n" + stack.logs()) from None
@@ -176,14 +175,14 @@ def test_messages_sent_while_redis_is_down_show_on_both_open_screens_once_and_in
     # Live again: the next message goes both ways at once, on the tab opened meanwhile too.
     panel_input.fill(f"after {tag}")
     panel_input.press("Enter")
-    expect(chat.locator(f"{w}.m.op[data-seq='7'] .body")).to_have_text(f"after {tag}")
+    expect(chat.locator(".m.op[data-seq='7'] .body")).to_have_text(f"after {tag}", timeout=LIVE_MS)
     box.fill(f"thanks {tag}")
     box.press("Enter")
     for page in (operator, second):
         expect(page.locator("#dlg-message-list .msg-visitor[data-seq='8'] .msg-body")).to_have_text(
-            f"thanks {tag}"
+            f"thanks {tag}", timeout=LIVE_MS
         )
     expected += [(7, f"after {tag}"), (8, f"thanks {tag}")]
-    _wait_shown(chat, f"{w}.log .m", ".body", expected, "the widget")
+    _wait_shown(chat, ".log .m", ".body", expected, "the widget")
     _wait_shown(operator, "#dlg-message-list .msg", ".msg-body", expected, "the panel")
     _wait_shown(second, "#dlg-message-list .msg", ".msg-body", expected, "the second panel tab")

@@ -1,7 +1,8 @@
 """The visitor's identity is first-party: with third-party storage blocked (Chrome's "Block
 third-party cookies", as Safari, Firefox strict and incognito windows do), the same visitor
 keeps one conversation across a reload, another page of the site, a second tab and a browser
-restart; nothing is lost or doubled and the history comes back in order."""
+restart; nothing is lost or doubled and the history comes back in order. The demo page (the
+chat on the Messenger host's own origin) keeps it across a browser restart the same way."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_TIMEOUT_MS, LiveStack, panel_login
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEFAULT_TIMEOUT_MS,
+    LiveStack,
+    panel_login,
+    panel_online,
+)
 from tests.e2e.test_widget_flow import chat_frame, customer_site  # noqa: F401 (fixture)
+from tests.e2e.widget import chat_send, open_demo_chat
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +74,7 @@ def test_one_conversation_across_reload_pages_tabs_and_restart_with_third_party_
     # The owner is in the panel, so the chat is online.
     owner = new_context().new_page()
     panel_login(owner, live_stack, email=email, password=PASSWORD, slug=slug)
-    owner.wait_for_function("() => window.MessengerPanel && window.MessengerPanel.connected()")
+    panel_online(owner)
 
     profile = _blocked_profile(tmp_path / "profile")
 
@@ -134,3 +143,44 @@ def test_one_conversation_across_reload_pages_tabs_and_restart_with_third_party_
     contacts, conversations, messages = live_stack.shell(COUNTS.format(slug=slug)).split()
     assert (contacts, conversations) == ("1", "1")
     assert int(messages) >= 4  # and the system messages, if any
+
+
+DEMO_COUNTS = """
+from django_tenants.utils import schema_context
+from inboxes.models import Conversation
+with schema_context("co_demo"):
+    found = Conversation.objects.filter(messages__body__startswith={prefix!r}).distinct()
+    print(found.count(), found.first().messages.filter(body__startswith={prefix!r}).count())
+"""
+
+
+def test_the_demo_page_keeps_one_conversation_across_a_restart_with_third_party_storage_blocked(
+    demo_company: LiveStack,
+    new_context,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    stack = demo_company
+    owner = new_context().new_page()  # someone online: the chat, not the offline form
+    panel_login(owner, stack)
+    panel_online(owner)
+    profile = _blocked_profile(tmp_path / "profile")
+    prefix = f"demo {secrets.token_hex(3)}"
+
+    def visit(seq: int) -> list[str]:
+        """Quit and start the browser, open the demo page's chat, write message `seq`."""
+        context = owner.context.browser.browser_type.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, locale="en-US"
+        )
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        try:
+            frame = open_demo_chat(context.new_page(), stack)
+            expect(frame.locator(".log .m.me")).to_have_count(seq - 1)
+            chat_send(frame, f"{prefix} #{seq}")
+            expect(frame.locator(f".m.me[data-seq='{seq}']")).to_contain_text(f"#{seq}")
+            return [t.strip() for t in frame.locator(".m.me .body").all_inner_texts()]
+        finally:
+            context.close()
+
+    visit(1)
+    assert visit(2) == [f"{prefix} #1", f"{prefix} #2"]
+    assert stack.shell(DEMO_COUNTS.format(prefix=prefix)).split() == ["1", "2"]

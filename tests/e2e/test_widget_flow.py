@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REPO_DIR, LiveStack, panel_login
+from tests.e2e.conftest import REPO_DIR, LiveStack, panel_login, panel_online
+from tests.e2e.widget import FRAME_PATH, chat_frame
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +34,6 @@ WIDGET_DIR = REPO_DIR / "widget-cdn"
 DIST_DIR = WIDGET_DIR / "dist"
 HASHED_WIDGET = re.compile(r"/cdn/widget\.[0-9a-f]{12}\.js$")
 HASHED_EMOJI = re.compile(r"/cdn/emoji\.[0-9a-f]{12}\.js$")
-FRAME_PATH = "/widget/frame/"
 SNIPPET = '<script async src="{base}/cdn/loader.js" data-messenger-key="{key}"></script>'
 
 INBOX_CODE = """
@@ -167,16 +167,6 @@ def snap(shot, page, step: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(shot.folder / f"{shot.count:02d}-{slug}.png"))
 
 
-def chat_frame(page):  # type: ignore[no-untyped-def]
-    """The chat's iframe (inside the loader's closed shadow root, so found by URL)."""
-    for _ in range(200):
-        frame = next((f for f in page.frames if FRAME_PATH in f.url), None)
-        if frame is not None:
-            return frame
-        page.wait_for_timeout(25)
-    raise AssertionError("the chat frame never appeared")
-
-
 def panel_api(operator, method: str, path: str) -> dict:  # type: ignore[no-untyped-def]
     """Call the panel API from the operator's page (session cookie + CSRF token)."""
     return operator.evaluate(
@@ -207,8 +197,7 @@ def _chat_flow(stack, key, customer_site, new_context, shot) -> None:  # type: i
     # The operator has the Dialogs page open (so the inbox is online).
     operator = new_context().new_page()
     panel_login(operator, stack)
-    operator.wait_for_function("() => window.MessengerPanel && window.MessengerPanel.connected()")
-    operator.wait_for_timeout(300)  # the socket's connect marks the operator online
+    panel_online(operator)
 
     # The visitor opens the shop: only the loader and the config are fetched.
     site = customer_site("127.0.0.1", SNIPPET.format(base=stack.base_url, key=key))
@@ -230,7 +219,8 @@ def _chat_flow(stack, key, customer_site, new_context, shot) -> None:  # type: i
         }
         window.Messenger.identify({name: "Ivan Petrov", email: "ivan@example.com"});
     }""")
-    visitor.wait_for_timeout(500)
+    # The launcher is drawn once the config is in: the loader asks for nothing more until a
+    # scroll (no pause here; the scroll below shows what it loads then).
     ours = [url for url in requested if url.startswith(stack.base_url)]
     assert ours == [
         f"{stack.base_url}/cdn/loader.js",
@@ -382,6 +372,16 @@ def _chat_flow(stack, key, customer_site, new_context, shot) -> None:  # type: i
     ), [u for u in requested if not u.startswith(site)]
 
 
+FETCHES_SETTLED = """
+// Counts the page's settled fetches, after every callback chained on each (a task later).
+const pageFetch = window.fetch;
+window.__fetchesSettled = 0;
+window.fetch = (...args) => pageFetch(...args).finally(() => {
+    setTimeout(() => { window.__fetchesSettled += 1; });
+});
+"""
+
+
 def test_widget_on_a_site_not_on_the_allowlist_shows_nothing_and_stores_nothing(
     demo_company: LiveStack,
     widget_dist: Path,
@@ -395,15 +395,20 @@ def test_widget_on_a_site_not_on_the_allowlist_shows_nothing_and_stores_nothing(
     site = customer_site("127.0.0.2", SNIPPET.format(base=stack.base_url, key=inbox["key"]))
 
     visitor = new_context().new_page()
+    visitor.add_init_script(FETCHES_SETTLED)
     with visitor.expect_response(lambda r: "/config" in r.url) as config:
         visitor.goto(site)
     assert config.value.status == 403
-    visitor.wait_for_timeout(800)
+    # The loader has handled the refusal (no pause: the fetch's callbacks have all run).
+    visitor.wait_for_function("() => window.__fetchesSettled >= 1")
     expect(visitor.locator("messenger-chat")).to_have_count(0)
     # The site's API calls queue forever instead of doing anything.
-    visitor.evaluate("window.Messenger.open()")
+    visitor.evaluate("""() => {
+        addEventListener("scroll", () => { window.__scrolled = true; }, {once: true});
+        window.Messenger.open();
+    }""")
     visitor.mouse.wheel(0, 700)
-    visitor.wait_for_timeout(500)
+    visitor.wait_for_function("() => window.__scrolled === true")  # after any loader listener
     assert not [f for f in visitor.frames if FRAME_PATH in f.url]
     snap(shot, visitor, "no launcher on a site that is not allowed")
 
@@ -532,10 +537,7 @@ def test_widget_falls_back_to_sse_when_websockets_are_blocked(
     with demo_inbox_changed(stack, allowed_domains=["127.0.0.1"]) as inbox:
         operator = new_context().new_page()
         panel_login(operator, stack)
-        operator.wait_for_function(
-            "() => window.MessengerPanel && window.MessengerPanel.connected()"
-        )
-        operator.wait_for_timeout(300)
+        panel_online(operator)
         context = new_context()
         context.add_init_script(BLOCK_WEBSOCKETS)  # in every frame, the chat's too
         visitor = context.new_page()
@@ -579,10 +581,7 @@ def test_widget_counts_characters_near_the_limit_and_refuses_a_longer_message_ke
     with demo_inbox_changed(stack, allowed_domains=["127.0.0.1"]) as inbox:
         operator = new_context().new_page()
         panel_login(operator, stack)
-        operator.wait_for_function(
-            "() => window.MessengerPanel && window.MessengerPanel.connected()"
-        )
-        operator.wait_for_timeout(300)  # the socket's connect marks the operator online
+        panel_online(operator)
         visitor = new_context().new_page()
         visitor.goto(
             customer_site("127.0.0.1", SNIPPET.format(base=stack.base_url, key=inbox["key"]))

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from messenger.serve import uvicorn_command
-from tests.e2e.conftest import REPO_DIR, LiveStack, _free_port, panel_login
+from tests.e2e.conftest import REPO_DIR, LiveStack, _free_port, panel_login, panel_online
 from tests.e2e.test_widget_flow import SNIPPET, chat_frame, customer_site, demo_inbox_changed, snap
 
 pytestmark = pytest.mark.e2e
@@ -92,9 +92,7 @@ def test_messages_typed_faster_than_the_limit_are_held_then_each_arrives_once(
     with demo_inbox_changed(stack, allowed_domains=["127.0.0.1"]) as inbox:
         operator = new_context().new_page()  # someone online: the chat, not the offline form
         panel_login(operator, stack)
-        operator.wait_for_function(
-            "() => window.MessengerPanel && window.MessengerPanel.connected()"
-        )
+        panel_online(operator)
         visitor = new_context().new_page()
         sent: list[str] = []  # frames the chat's socket sent
         visitor.on("websocket", lambda ws: ws.on("framesent", lambda data: sent.append(str(data))))

@@ -90,3 +90,21 @@ def test_the_demo_page_never_reveals_another_companys_widget_key(
     response = base_client.get("/demo/?company=acme")
     assert response.status_code == 200
     assert inbox.public_key not in response.text
+
+
+@override_settings(DEMO_PAGE=True)
+def test_the_demo_page_embeds_the_installation_snippet_and_no_markup_from_its_key(
+    base_client: Client,
+):
+    from inboxes.installation import embed_snippet
+    from inboxes.models import Inbox
+
+    response = base_client.get("/demo/?key=pk_demo-Key_1")
+    assert response.status_code == 200
+    assert embed_snippet(Inbox(public_key="pk_demo-Key_1")) in response.text
+    assert "/cdn/loader.js" in response.text
+    assert "minimal-widget" not in response.text
+
+    hostile = base_client.get('/demo/?key="><script>alert(1)</script>')
+    assert hostile.status_code == 200
+    assert "<script>alert(1)" not in hostile.text
