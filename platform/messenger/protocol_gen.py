@@ -2,8 +2,10 @@
 
 `render()` reads the panel API's and the widget API's documents (django-ninja builds them
 from the same schemas that validate requests) and writes TypeScript: one interface per
-component schema, prefixed with the API's name (`PanelMessageIn`, `WidgetTicketOut`), and the
-limits the front-ends enforce before sending (`BODY_MAX_LENGTH`, from `MessageIn.body`).
+component schema, prefixed with the API's name (`PanelMessageIn`, `WidgetTicketOut`), the
+limits the front-ends enforce before sending (`BODY_MAX_LENGTH`, from `MessageIn.body`), and
+the payloads answers and events carry (`MessageOut`, `ConversationOut`…, from
+inboxes/conversations/payload_schemas.py, whose JSON Schema is written the same way).
 The result is committed as widget-cdn/src/shared/protocol.gen.ts (`manage.py protocol_gen`
 writes it; tests/api/test_protocol_gen.py fails when it is stale).
 """
@@ -87,6 +89,14 @@ def interface(name: str, schema: dict[str, Any], prefix: str) -> str:
     return "\n".join(lines)
 
 
+def payload_schemas() -> dict[str, dict[str, Any]]:
+    """The payloads' JSON Schemas, by name, with references in the OpenAPI style."""
+    from inboxes.conversations.payload_schemas import PAYLOADS
+
+    ref = "#/components/schemas/{model}"
+    return {model.__name__: model.model_json_schema(ref_template=ref) for model in PAYLOADS}
+
+
 def body_max_length(docs: dict[str, dict[str, Any]]) -> int:
     """`MessageIn.body`'s maxLength, which both APIs must state alike."""
     found = {
@@ -108,4 +118,9 @@ def render() -> str:
     for prefix, doc in docs.items():
         for name, schema in sorted(doc["components"]["schemas"].items()):
             parts.append("\n" + interface(name, schema, prefix))
+    parts.append(
+        "\n// --- payloads of answers and live events (inboxes/conversations/payloads.py) ---"
+    )
+    for name, schema in payload_schemas().items():
+        parts.append("\n" + interface(name, schema, ""))
     return "\n".join(parts) + "\n"

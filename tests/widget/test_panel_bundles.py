@@ -9,15 +9,13 @@ grows past one should be looked at, not waved through.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import subprocess
 
 import pytest
 
 from inboxes.manifests import PANEL_DIST_DIR
 from inboxes.templatetags.panel_assets import panel_script
-from tests.widget.test_size_budget import WIDGET_DIR, br
+from tests.widget.test_size_budget import br, built_manifest
 
 HASHED = re.compile(r"^(?P<stem>[a-z]+)\.(?P<hash>[0-9a-f]{12})\.js$")
 BUDGETS_BR = {"panel.js": 4_900, "dialogs.js": 10_100, "inbox.js": 600}
@@ -25,14 +23,7 @@ BUDGETS_BR = {"panel.js": 4_900, "dialogs.js": 10_100, "inbox.js": 600}
 
 @pytest.fixture(scope="module")
 def manifest() -> dict[str, str]:
-    """The panel's manifest.json, building first when scripts/setup.sh has not."""
-    if not (PANEL_DIST_DIR / "manifest.json").exists():
-        if not (WIDGET_DIR / "node_modules").exists():
-            subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=WIDGET_DIR, check=True
-            )
-        subprocess.run(["npm", "run", "--silent", "build"], cwd=WIDGET_DIR, check=True)
-    return json.loads((PANEL_DIST_DIR / "manifest.json").read_text())
+    return built_manifest(PANEL_DIST_DIR)
 
 
 def test_the_manifest_names_every_bundle_by_its_content_hash(manifest: dict[str, str]) -> None:

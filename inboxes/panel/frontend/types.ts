@@ -1,57 +1,17 @@
-/** Shapes the panel's pages share: the conversation row and message of the panel API
- * (inboxes/panel/api.py), and the hub that panel.js gives the page scripts. */
+/** Shapes the panel's pages share: the conversation row and message of the panel API (the
+ * generated payload types), and the hub that panel.js gives the page scripts. */
 
-import type { Attachment, Frame, ReceiptSeqs } from "@shared/protocol";
+import type { ContactOut, ConversationOut, Frame, MessageOut } from "@shared/protocol";
 
-export interface Contact {
-  id?: number;
-  name?: string;
-  email?: string;
-  phone?: string;
-  created_at?: string | null;
-  last_seen_at?: string | null;
-  last_page_url?: string;
-}
+export type Contact = Partial<ContactOut>;
 
-export interface Rating {
-  scale: string;
-  score: number;
-  comment: string;
-}
+/** A conversation as the list, the events and the actions give it (fields may be partial:
+ * receipts events carry only theirs). */
+export type Row = Pick<ConversationOut, "id" | "status" | "assignee_id"> & Partial<ConversationOut>;
 
-/** A conversation as the list, the events and the actions give it (fields may be partial). */
-export interface Row extends Partial<ReceiptSeqs> {
-  id: number;
-  status: string;
-  assignee_id: number | null;
-  assignee_name?: string;
-  branch_id?: number | null;
-  contact?: Contact;
-  created_at?: string | null;
-  last_message_at?: string | null;
-  last_message_preview?: string;
-  queued_at?: string | null;
-  opened_at?: string | null;
-  is_request?: boolean;
-  region_name?: string;
-  country_code?: string;
-  routing_reason?: string;
-  rating?: Rating | null;
-}
-
-export interface Message {
-  id?: number;
-  conversation_id: number;
-  seq?: number;
-  sender_type: "visitor" | "operator" | "system";
-  sender_name?: string;
-  body: string;
-  body_html?: string;
-  attachments?: Attachment[];
-  client_id?: string | null;
-  created_at: string | null;
-  conversation?: Row;
-}
+/** A message, from the API or an event, or one of ours on its way (no id or seq yet). */
+export type Message = Pick<MessageOut, "conversation_id" | "sender_type" | "body" | "created_at"> &
+  Partial<MessageOut> & { conversation?: Row };
 
 export interface UnreadSummary {
   conversations: Record<string, number>;

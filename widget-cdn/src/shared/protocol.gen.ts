@@ -132,3 +132,99 @@ export interface WidgetTicketOut {
 export interface WidgetTypingIn {
   is_typing: boolean;
 }
+
+// --- payloads of answers and live events (inboxes/conversations/payloads.py) ---
+
+export interface AttachmentOut {
+  id: number;
+  name: string;
+  size: number;
+  content_type: string;
+  is_image: boolean;
+  width: number | null;
+  height: number | null;
+  url: string;
+}
+
+export interface MessageOut {
+  id: number;
+  conversation_id: number;
+  seq: number;
+  sender_type: "visitor" | "operator" | "system";
+  sender_name: string;
+  /** at most 10000 characters */
+  body: string;
+  body_html: string;
+  attachments: AttachmentOut[];
+  client_id: string | null;
+  created_at: string | null;
+}
+
+/** How far each side has the conversation (the `message.receipts` event). */
+export interface ReceiptsOut {
+  conversation_id: number;
+  visitor_delivered_seq: number;
+  visitor_read_seq: number;
+  operator_delivered_seq: number;
+  operator_read_seq: number;
+}
+
+export interface ContactOut {
+  id: number;
+  name: string;
+  email: string;
+  phone: string;
+  last_page_url: string;
+  created_at: string | null;
+  last_seen_at: string | null;
+}
+
+export interface RatingOut {
+  scale: string;
+  score: number;
+  comment: string;
+  rated_at: string | null;
+}
+
+/** For operators: the list row and the header of the conversation view. */
+export interface ConversationOut {
+  id: number;
+  status: "open" | "pending" | "closed";
+  inbox_id: number;
+  contact: ContactOut;
+  assignee_id: number | null;
+  assignee_name: string;
+  branch_id: number | null;
+  routing_reason: string;
+  country_code: string;
+  region_name: string;
+  is_request: boolean;
+  queued_at: string | null;
+  opened_at: string | null;
+  last_seq: number;
+  last_message_at: string | null;
+  last_message_preview: string;
+  created_at: string | null;
+  first_response_at: string | null;
+  closed_at: string | null;
+  rating: RatingOut | null;
+  conversation_id: number;
+  visitor_delivered_seq: number;
+  visitor_read_seq: number;
+  operator_delivered_seq: number;
+  operator_read_seq: number;
+}
+
+/** For the visitor: no internal ids of people beyond the operator's display name. */
+export interface VisitorConversationOut {
+  id: number;
+  status: "open" | "pending" | "closed";
+  last_seq: number;
+  operator_name: string;
+  rating: RatingOut | null;
+  conversation_id: number;
+  visitor_delivered_seq: number;
+  visitor_read_seq: number;
+  operator_delivered_seq: number;
+  operator_read_seq: number;
+}

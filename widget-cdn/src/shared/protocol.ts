@@ -3,10 +3,13 @@
  * live connections say (frame types, close codes), the limits the APIs enforce, and what the
  * loader and the chat frame say to each other with postMessage.
  *
- * Limits and request shapes come from the OpenAPI documents (`protocol.gen.ts`, written by
+ * Limits, request shapes (from the OpenAPI documents) and the payloads of answers and events
+ * (from inboxes/conversations/payload_schemas.py) are generated: `protocol.gen.ts`, written by
  * `manage.py protocol_gen`; tests/api/test_protocol_gen.py fails when it is stale). Close codes
  * mirror inboxes/realtime/consumers.py (tests/api/test_protocol_gen.py checks them too).
  */
+
+import type { AttachmentOut, ReceiptsOut } from "./protocol.gen";
 
 export { BODY_MAX_LENGTH } from "./protocol.gen";
 export type * from "./protocol.gen";
@@ -25,24 +28,10 @@ export type Frame = { type: string; [key: string]: any };
 export const SSE_EVENTS = ["message.created", "message.receipts", "typing", "conversation.updated"];
 
 /** A file of a message, as both APIs and the live events give it. */
-export interface Attachment {
-  id: number;
-  name: string;
-  size: number;
-  content_type: string;
-  is_image: boolean;
-  width: number | null;
-  height: number | null;
-  url: string;
-}
+export type Attachment = AttachmentOut;
 
 /** How far each side has the conversation: receipts, as seqs. */
-export interface ReceiptSeqs {
-  visitor_delivered_seq: number;
-  visitor_read_seq: number;
-  operator_delivered_seq: number;
-  operator_read_seq: number;
-}
+export type ReceiptSeqs = Omit<ReceiptsOut, "conversation_id">;
 
 // What the loader (the site's page) and the chat frame say over postMessage: ./postmessage.ts,
 // which the loader imports alone. esbuild's minifier names symbols by the character

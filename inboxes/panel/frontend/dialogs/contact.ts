@@ -1,7 +1,8 @@
 /** The visitor's pane: contact details, where routing sent the dialog and why, the rating,
  * and the assignment history (who had it, transfers and their notes). */
 
-import type { Contact, Rating, Row } from "../types";
+import type { RatingOut as Rating } from "@shared/protocol";
+import type { Contact, Row } from "../types";
 import { $, T, el, hub, state } from "./context";
 import { branchName } from "./conversation";
 import { fill, fullFormat, node, shortTime } from "./format";

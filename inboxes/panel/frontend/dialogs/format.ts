@@ -1,6 +1,6 @@
 /** Formatting for the Dialogs page: dates, sizes, plurals, names, safe links, elements. */
 
-import type { ApiError, Row } from "../types";
+import type { ApiError, Contact, Row } from "../types";
 import { T } from "./context";
 
 const lang = document.documentElement.lang || "en";
@@ -22,7 +22,7 @@ export function shortTime(iso: string | null | undefined): string {
 }
 
 export function contactName(row: Partial<Row>): string {
-  const contact = row.contact || {};
+  const contact: Contact = row.contact || {};
   return contact.name || fill(T.visitor_n, { id: contact.id ?? row.id });
 }
 
