@@ -122,6 +122,7 @@ def demo_page_view(request: HttpRequest) -> HttpResponse:
     from django_tenants.utils import schema_context
 
     from inboxes.models import Inbox
+    from inboxes.models.message import BODY_MAX_LENGTH
 
     if not settings.DEMO_PAGE:
         raise Http404
@@ -132,6 +133,5 @@ def demo_page_view(request: HttpRequest) -> HttpResponse:
             inbox = Inbox.objects.filter(is_active=True).order_by("pk").first()
             public_key = inbox.public_key if inbox else ""
         connection.set_schema_to_public()
-    return render(
-        request, "companies/demo_page.html", {"public_key": request.GET.get("key", public_key)}
-    )
+    context = {"public_key": request.GET.get("key", public_key), "body_max": BODY_MAX_LENGTH}
+    return render(request, "companies/demo_page.html", context)

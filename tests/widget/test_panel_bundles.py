@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import subprocess
 
 import pytest
 
 from inboxes.manifests import PANEL_DIST_DIR
 from inboxes.templatetags.panel_assets import panel_script
-from tests.widget.test_size_budget import br, built_manifest
+from tests.widget.test_size_budget import WIDGET_DIR, br, built_manifest
 
 HASHED = re.compile(r"^(?P<stem>[a-z]+)\.(?P<hash>[0-9a-f]{12})\.js$")
 BUDGETS_BR = {"panel.js": 4_900, "dialogs.js": 10_100, "inbox.js": 600}
@@ -54,3 +56,15 @@ def test_the_panel_shares_the_live_client_and_protocol(manifest: dict[str, str])
     hub = (PANEL_DIST_DIR / manifest["panel.js"]).read_text()
     assert "/ws/panel/" in hub and "4429" in hub and '"ping"' in hub
     assert "1e4" in (PANEL_DIST_DIR / manifest["dialogs.js"]).read_text()
+
+
+@pytest.mark.skipif(not (WIDGET_DIR / "node_modules").exists(), reason="npm ci has not run")
+def test_the_widget_and_the_panel_typecheck() -> None:
+    """`npm run typecheck`: one strict tsc run over the widget, the shared modules (with the
+    generated protocol types) and the panel's sources."""
+    npm = shutil.which("npm")
+    assert npm, "npm is missing"
+    result = subprocess.run(
+        [npm, "run", "--silent", "typecheck"], cwd=WIDGET_DIR, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

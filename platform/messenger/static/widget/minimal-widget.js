@@ -25,7 +25,9 @@
   const ACK_WAIT_MS = 5000;
   const TYPING_SEND_MS = 2000;
   const TYPING_SHOW_MS = 5000;
-  const BODY_MAX = 10000;
+  // The server's limit (inboxes.models.message.BODY_MAX_LENGTH), which the page names in
+  // data-body-max; without it the server's answer says when a message is too long.
+  const BODY_MAX = Number(script.dataset.bodyMax) || Number.MAX_SAFE_INTEGER;
 
   const TEXTS = {
     en: {
@@ -210,7 +212,7 @@
         <div class="status" hidden></div>
         <ol class="log" aria-live="polite"></ol>
         <p class="typing" hidden></p>
-        <form><textarea rows="1" maxlength="${BODY_MAX}"></textarea><button class="send" type="submit"></button></form>
+        <form><textarea rows="1"${script.dataset.bodyMax ? ` maxlength="${BODY_MAX}"` : ""}></textarea><button class="send" type="submit"></button></form>
         <p class="err" role="alert" hidden></p>
       </div>
       <button class="launcher" type="button" aria-expanded="false">${ICON_CHAT}${ICON_DOWN}<span class="dot" hidden></span></button>`;
