@@ -67,8 +67,9 @@ class RatingOut(Schema):
     rated_at: str | None
 
 
-class ConversationOut(Schema):
-    """For operators: the list row and the header of the conversation view."""
+class ConversationOut(ReceiptsOut):
+    """For operators: the list row and the header of the conversation view (with the
+    receipts' fields, as in the `message.receipts` event)."""
 
     id: int
     status: Literal["open", "pending", "closed"]
@@ -90,14 +91,9 @@ class ConversationOut(Schema):
     first_response_at: str | None
     closed_at: str | None
     rating: RatingOut | None
-    conversation_id: int  # the receipts' fields, as in the `message.receipts` event
-    visitor_delivered_seq: int
-    visitor_read_seq: int
-    operator_delivered_seq: int
-    operator_read_seq: int
 
 
-class VisitorConversationOut(Schema):
+class VisitorConversationOut(ReceiptsOut):
     """For the visitor: no internal ids of people beyond the operator's display name."""
 
     id: int
@@ -105,11 +101,6 @@ class VisitorConversationOut(Schema):
     last_seq: int
     operator_name: str
     rating: RatingOut | None
-    conversation_id: int  # the receipts' fields, as in the `message.receipts` event
-    visitor_delivered_seq: int
-    visitor_read_seq: int
-    operator_delivered_seq: int
-    operator_read_seq: int
 
 
 PAYLOADS: list[type[Schema]] = [

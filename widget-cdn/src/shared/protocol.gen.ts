@@ -186,8 +186,13 @@ export interface RatingOut {
   rated_at: string | null;
 }
 
-/** For operators: the list row and the header of the conversation view. */
+/** For operators: the list row and the header of the conversation view (with the */
 export interface ConversationOut {
+  conversation_id: number;
+  visitor_delivered_seq: number;
+  visitor_read_seq: number;
+  operator_delivered_seq: number;
+  operator_read_seq: number;
   id: number;
   status: "open" | "pending" | "closed";
   inbox_id: number;
@@ -208,23 +213,18 @@ export interface ConversationOut {
   first_response_at: string | null;
   closed_at: string | null;
   rating: RatingOut | null;
+}
+
+/** For the visitor: no internal ids of people beyond the operator's display name. */
+export interface VisitorConversationOut {
   conversation_id: number;
   visitor_delivered_seq: number;
   visitor_read_seq: number;
   operator_delivered_seq: number;
   operator_read_seq: number;
-}
-
-/** For the visitor: no internal ids of people beyond the operator's display name. */
-export interface VisitorConversationOut {
   id: number;
   status: "open" | "pending" | "closed";
   last_seq: number;
   operator_name: string;
   rating: RatingOut | null;
-  conversation_id: number;
-  visitor_delivered_seq: number;
-  visitor_read_seq: number;
-  operator_delivered_seq: number;
-  operator_read_seq: number;
 }
