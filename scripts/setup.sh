@@ -17,6 +17,7 @@ fi
 # .pyc; both steps skip files whose .pyc is current.
 .venv/bin/uv pip sync --quiet --compile-bytecode --python .venv/bin/python requirements/dev.lock
 .venv/bin/python -m compileall -q manage.py platform tenants inboxes billing bench tests
+# The widget (widget-cdn/dist) and the operator panel's bundles (inboxes/static/panel/dist).
 if [ -f widget-cdn/package.json ]; then
   (cd widget-cdn && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; } && npm run --silent build)
 fi

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from inboxes.models.message import BODY_MAX_LENGTH
 from tenants.accounts.permissions import AuthenticatedRequest, panel_view
 from tenants.organization.onboarding import onboarding_checklist
 
@@ -16,7 +17,8 @@ def dialogs_view(request: AuthenticatedRequest) -> HttpResponse:
         checklist = onboarding_checklist()
         if checklist.complete:
             checklist = None
-    return render(request, "inboxes/dialogs.html", {"section": "dialogs", "checklist": checklist})
+    context = {"section": "dialogs", "checklist": checklist, "body_max": BODY_MAX_LENGTH}
+    return render(request, "inboxes/dialogs.html", context)
 
 
 @panel_view(supervisor=True)

@@ -8,9 +8,7 @@ allowlist, so only allowed sites can show the chat.
 
 from __future__ import annotations
 
-import json
 import mimetypes
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from inboxes.installation import widget_cdn_url
+from inboxes.manifests import built_files
 from inboxes.models import Inbox
 from inboxes.visitors.blocked import blocked_origin_record
 from inboxes.visitors.context import WidgetError, inbox_for_key
@@ -35,16 +34,8 @@ def dist_dir() -> Path:
     return Path(settings.WIDGET_DIST_DIR)
 
 
-@lru_cache(maxsize=1)
-def _manifest(mtime: float) -> dict[str, str]:
-    return json.loads((dist_dir() / "manifest.json").read_text())
-
-
 def manifest() -> dict[str, str]:
-    path = dist_dir() / "manifest.json"
-    if not path.exists():
-        return {}
-    return _manifest(path.stat().st_mtime)
+    return built_files(dist_dir())
 
 
 @require_GET

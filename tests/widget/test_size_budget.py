@@ -39,16 +39,21 @@ def _bench() -> ModuleType:
 bench = _bench()
 
 
-@pytest.fixture(scope="module")
-def manifest() -> dict[str, str]:
-    """dist/manifest.json, building widget-cdn first when scripts/setup.sh has not."""
-    if not (DIST_DIR / "manifest.json").exists():
+def built_manifest(dist_dir: Path) -> dict[str, str]:
+    """`dist_dir/manifest.json`, building widget-cdn (the widget and the panel) first when
+    scripts/setup.sh has not."""
+    if not (dist_dir / "manifest.json").exists():
         if not (WIDGET_DIR / "node_modules").exists():
             subprocess.run(
                 ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=WIDGET_DIR, check=True
             )
         subprocess.run(["npm", "run", "--silent", "build"], cwd=WIDGET_DIR, check=True)
-    return json.loads((DIST_DIR / "manifest.json").read_text())
+    return json.loads((dist_dir / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, str]:
+    return built_manifest(DIST_DIR)
 
 
 def br(data: bytes) -> int:

@@ -14,7 +14,7 @@
  * storage and hands it to the frame when asked, so the chat survives page changes, tabs and
  * restarts even where the browser blocks or partitions the frame's third-party storage.
  */
-import type { Identity, ToFrame, ToPage } from "./protocol";
+import type { Identity, ToFrame, ToPage } from "./shared/postmessage";
 
 interface Config {
   name: string;

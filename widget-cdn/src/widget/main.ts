@@ -6,12 +6,13 @@
  * Everything from the network is put in as text, except a message's server-sanitised
  * `body_html`, which is rebuilt through an allowlist first (html.ts).
  */
-import type { Identity, ToFrame, ToPage } from "../protocol";
+import type { Identity, ToFrame, ToPage } from "../shared/protocol";
 import { ApiError, auth, call, detailText, fieldErrors, uuid } from "./api";
 import { append, h, icon } from "./dom";
 import { safeHtml } from "./html";
 import { TEXTS, type Lang } from "./i18n";
-import { Live, type Frame } from "./live";
+import { Live } from "../shared/live";
+import { BODY_MAX_LENGTH as BODY_MAX, type Frame } from "../shared/protocol";
 import type { Attachment, Availability, Config, Conversation, Message, Session } from "./types";
 
 const SCRIPT_DIR = ((document.currentScript as HTMLScriptElement | null)?.src || "/cdn/").replace(/[^/]*$/, "");
@@ -154,7 +155,6 @@ const scroller = h("div", { class: "scroll" }, older, greeting, log, typing, aft
 /** The server's limit for a message, in characters (code points, as the server counts); from
  * COUNT_FROM on the composer shows a counter. No `maxlength`: a browser would cut a long paste
  * silently; the text is kept and refused with a message instead. */
-const BODY_MAX = 10000;
 const COUNT_FROM = 9000;
 const chars = (text: string): number => Array.from(text).length;
 const number = (n: number): string => n.toLocaleString(lang);

@@ -1,5 +1,7 @@
 /** Shapes of the widget API (inboxes/widget_api/api.py). */
 
+import type { Attachment, MessageOut } from "../shared/protocol";
+
 export interface Config {
   name: string;
   greeting: string;
@@ -41,30 +43,10 @@ export interface Conversation {
   operator_read_seq: number;
 }
 
-export interface Attachment {
-  id: number;
-  name: string;
-  size: number;
-  content_type: string;
-  is_image: boolean;
-  width: number | null;
-  height: number | null;
-  url: string;
-}
+export type { Attachment };
 
-export interface Message {
-  id: number;
-  conversation_id: number;
-  seq: number;
-  sender_type: "visitor" | "operator" | "system";
-  sender_name: string;
-  body: string;
-  body_html: string;
-  attachments: Attachment[];
-  client_id: string | null;
-  created_at: string | null;
-  conversation?: Partial<Conversation>;
-}
+/** A message, as the answers and the live events give it (generated from the server's schema). */
+export type Message = MessageOut & { conversation?: Partial<Conversation> };
 
 export interface Session {
   token: string;

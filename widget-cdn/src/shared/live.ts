@@ -1,27 +1,37 @@
 /**
- * Real time: a WebSocket (ping every 25 s, reconnect with jittered backoff), falling back to
+ * The one live-connection client of the widget and the operator panel: a WebSocket (ping
+ * every 25 s, reconnect with jittered exponential backoff), optionally falling back to
  * Server-Sent Events after 3 sockets in a row that never opened (a proxy that blocks them).
- * On every (re)connect `onOpen` runs: the app asks for what it missed after its last seq.
- * Each connection asks the app for its URL first: it carries a one-time ticket, never the
- * visitor's token, so the stream reconnects itself (an EventSource's retry would reuse it).
- * A socket the server closed for going over its rate limits (4429) reconnects after a pause.
+ * On every (re)connect `onOpen` runs: the app asks for what it missed after its last seq
+ * (a `resume` frame, or HTTP). Each connection asks the app for its URL first: the widget's
+ * carries a one-time ticket, never the visitor's token, so the stream reconnects itself (an
+ * EventSource's retry would reuse a spent ticket); the panel's is authenticated by its cookie.
+ * A socket the server closed for going over its rate limits (4429) reconnects after a pause;
+ * the `stopCodes` (default 4401, 4403) mean "denied": `onDenied` runs and nothing reconnects.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Frame = { type: string; [key: string]: any };
+import { CLOSE_FORBIDDEN, CLOSE_RATE_LIMITED, CLOSE_UNAUTHORISED, SSE_EVENTS, type Frame } from "./protocol";
 
-const SSE_EVENTS = ["message.created", "message.receipts", "typing", "conversation.updated"];
 const FAILS_BEFORE_SSE = 3;
-const PING_MS = 25000;
-const LIMITED_PAUSE_MS = 10000;
+const PING_MS = 25000; // the server closes sockets idle for 70 s
+const LIMITED_PAUSE_MS = 10 * 1000;
+const BACKOFF_MAX_MS = 30000;
 
 export interface LiveOptions {
   /** Resolves to the URL of a new connection; rejects with `{status}` (401/403: denied). */
   socketUrl: () => Promise<string>;
-  sseUrl: () => Promise<string>;
+  /** The event stream's URL; without it there is no fallback (sockets are retried forever). */
+  sseUrl?: () => Promise<string>;
   onFrame: (frame: Frame) => void;
   onOpen: () => void;
-  onDenied: () => void;
+  /** The server refused this client for good (`code`: the close code, or an HTTP status). */
+  onDenied: (code: number) => void;
+  /** Runs when an open socket closes, before any reconnect. */
+  onClose?: (code: number) => void;
+  /** Close codes after which reconnecting would fail forever (default 4401, 4403). */
+  stopCodes?: number[];
+  /** The first reconnect's delay before jitter, in ms (doubled each time, at most 30 s). */
+  backoffMs?: number;
 }
 
 export class Live {
@@ -55,11 +65,15 @@ export class Live {
     this.es = null;
   }
 
+  /** Whether a socket is open (frames can be sent). */
+  get connected(): boolean {
+    return !!this.ws && this.ws.readyState === WebSocket.OPEN;
+  }
+
   /** Send a frame over the open socket; false when there is none (use HTTP then). */
   send(frame: Frame): boolean {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(frame));
+    if (!this.connected) return false;
+    this.ws!.send(JSON.stringify(frame));
     return true;
   }
 
@@ -71,15 +85,16 @@ export class Live {
     } catch (e) {
       if (!this.running) return null;
       const status = (e as { status?: number }).status;
-      if (status === 401 || status === 403) this.o.onDenied();
+      if (status === 401 || status === 403) this.o.onDenied(status);
       else this.later(retry);
       return null;
     }
   }
 
-  /** Try again after a jittered backoff, or after `pause` ms when the server asked for one. */
+  /** Try again after a jittered backoff (a restarted server is not hit by every client at
+   * once), or after `pause` ms when the server asked for one. */
   private later(retry: () => void, pause = 0): void {
-    const delay = pause || Math.min(30000, 500 * 2 ** this.attempt++);
+    const delay = pause || Math.min(BACKOFF_MAX_MS, (this.o.backoffMs || 500) * 2 ** this.attempt++);
     this.timer = window.setTimeout(retry, delay * (0.5 + Math.random() / 2));
   }
 
@@ -93,7 +108,8 @@ export class Live {
       opened = true;
       this.fails = 0;
       this.attempt = 0;
-      this.ping = window.setInterval(() => this.send({ type: "ping" }), PING_MS);
+      clearInterval(this.ping);
+      this.ping = window.setInterval(() => this.send({ type: "ping", t: Date.now() }), PING_MS);
       this.o.onOpen();
     });
     ws.addEventListener("message", (event) => {
@@ -109,17 +125,22 @@ export class Live {
       clearInterval(this.ping);
       if (this.ws !== ws || !this.running) return;
       this.ws = null;
-      if (event.code === 4401 || event.code === 4403) return this.o.onDenied();
-      if (!opened && ++this.fails >= FAILS_BEFORE_SSE) {
+      if (this.o.onClose) this.o.onClose(event.code);
+      if ((this.o.stopCodes || [CLOSE_UNAUTHORISED, CLOSE_FORBIDDEN]).indexOf(event.code) >= 0) {
+        this.running = false;
+        return this.o.onDenied(event.code);
+      }
+      if (!opened && this.o.sseUrl && ++this.fails >= FAILS_BEFORE_SSE) {
         this.sse = true;
         return void this.openSse();
       }
-      this.later(() => this.openSocket(), event.code === 4429 ? LIMITED_PAUSE_MS : 0);
+      this.later(() => this.openSocket(), event.code === CLOSE_RATE_LIMITED ? LIMITED_PAUSE_MS : 0);
     });
   }
 
   private async openSse(): Promise<void> {
-    const url = await this.url(this.o.sseUrl, () => this.openSse());
+    const make = this.o.sseUrl;
+    const url = make ? await this.url(make, () => this.openSse()) : null;
     if (url === null || this.es) return;
     const es = new EventSource(url);
     this.es = es;
