@@ -1,4 +1,5 @@
-"""App config for inboxes: a company that signs up gets its first website inbox."""
+"""App config for inboxes: a company that signs up gets its first website inbox; routing
+listens to domain events; the deadline handlers (escalation, presence grace) register."""
 
 from typing import Any
 
@@ -19,3 +20,9 @@ class InboxesConfig(AppConfig):
         from tenants.companies.signals import company_signed_up
 
         company_signed_up.connect(_first_inbox, dispatch_uid="inboxes-first-inbox")
+        # Deadline handlers register on import (messenger.kernel.deadlines.deadline_handler).
+        import inboxes.realtime.presence
+        import inboxes.routing.escalation  # noqa: F401
+        from inboxes.routing import listeners
+
+        listeners.register()

@@ -23,7 +23,8 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from messenger.realtime import SESSION_ENDED, group, publish_on_commit
+from messenger.kernel import events as domain
+from messenger.realtime import SESSION_ENDED, USER_GROUP, group, publish_on_commit
 from messenger.tasks import enqueue_on_commit
 from tenants.accounts.models import User
 from tenants.companies.models import Company
@@ -380,8 +381,19 @@ def operator_deactivate(*, user: User, actor: User) -> User:
     # the sessions also makes the cookies worthless if they are ever reactivated.
     user_sessions_end(user=user)
     # Open panel sockets close too (the consumer ends on this event).
-    publish_on_commit(SESSION_ENDED, {"user_id": user.pk}, to=[group("user", user.pk)])
+    publish_on_commit(SESSION_ENDED, {"user_id": user.pk}, to=[group(USER_GROUP, user.pk)])
     _company_user_count_refresh()
+    return user
+
+
+def operator_capacity_set(*, user: User, capacity: int | None) -> User:
+    """How many open chats the person takes at once (None: no limit). Emits
+    `operator.capacity_changed`: routing gives them waiting chats after commit."""
+    if capacity is not None and not 1 <= capacity <= 100:
+        raise ValidationError({"capacity": [_("Capacity is a number from 1 to 100, or empty.")]})
+    User.objects.filter(pk=user.pk).update(capacity=capacity)
+    user.capacity = capacity
+    domain.emit(domain.OPERATOR_CAPACITY_CHANGED, user_id=user.pk, capacity=capacity)
     return user
 
 

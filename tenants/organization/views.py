@@ -15,7 +15,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from inboxes.models import Inbox
-from inboxes.routing.services import operator_capacity_set
 from inboxes.services import inbox_appearance_apply_all
 from messenger.tenancy import company_url
 from tenants.accounts import ratelimits
@@ -219,7 +218,7 @@ def operator_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 branch_ids=[b.pk for b in data["branches"]],
                 actor=request.user,
             )
-            operator_capacity_set(user=person, capacity=data["capacity"])
+            services.operator_capacity_set(user=person, capacity=data["capacity"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
