@@ -1,6 +1,7 @@
 """App config for inboxes: a company that signs up gets its first website inbox; routing
-listens to domain events; the deadline handlers (escalation, presence grace) register."""
+listens to domain events; deadline handlers and getting-started steps register."""
 
+from importlib import import_module
 from typing import Any
 
 from django.apps import AppConfig
@@ -20,9 +21,14 @@ class InboxesConfig(AppConfig):
         from tenants.companies.signals import company_signed_up
 
         company_signed_up.connect(_first_inbox, dispatch_uid="inboxes-first-inbox")
-        # Deadline handlers register on import (messenger.kernel.deadlines.deadline_handler).
-        import inboxes.realtime.presence
-        import inboxes.routing.escalation  # noqa: F401
+        # Modules that register on import: deadline handlers (escalation, presence grace,
+        # messenger.kernel.deadlines) and the getting-started steps about inboxes' data.
+        for module in (
+            "inboxes.routing.escalation",
+            "inboxes.realtime.presence",
+            "inboxes.onboarding",
+        ):
+            import_module(module)
         from inboxes.routing import listeners
 
         listeners.register()

@@ -6,7 +6,6 @@ company `initech`): the socket's work runs on other threads.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -97,7 +96,7 @@ async def test_panel_list_from_first_fetch_plus_socket_events_equals_a_fresh_fet
     while rows != fresh and time.monotonic() < deadline:
         try:
             text = await socket.receive_from(timeout=max(0.01, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break
         _apply(rows, json.loads(text), inbox.pk)
     await socket.disconnect()
