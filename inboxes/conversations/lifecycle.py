@@ -15,6 +15,7 @@ from inboxes.conversations import events, recipients
 from inboxes.conversations.announce import conversation_announce
 from inboxes.conversations.contact_info import contact_info_parse
 from inboxes.conversations.contacts import contact_update
+from inboxes.conversations.facts import assigned_emit
 from inboxes.conversations.locks import locked as _locked
 from inboxes.conversations.locks import state_copy as _copy_state
 from inboxes.conversations.messages import body_validate, message_create
@@ -159,13 +160,5 @@ def conversation_take(*, conversation: Conversation, user: User) -> Conversation
     locked.save(update_fields=["assignee"])
     conversation_announce(events.CONVERSATION_UPDATED, locked, previous_assignee_id=previous)
     _copy_state(locked, into=conversation)
-    domain.emit(
-        domain.CONVERSATION_ASSIGNED,
-        conversation_id=locked.pk,
-        assignee_id=user.pk,
-        previous_assignee_id=previous,
-        branch_id=locked.branch_id,
-        reason="manual",
-        actor_id=user.pk,
-    )
+    assigned_emit(locked, previous_assignee_id=previous, reason="manual", actor_id=user.pk)
     return locked

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from inboxes.conversations import events, visitor_sql
 from inboxes.conversations.announce import conversation_announce
+from inboxes.conversations.facts import assigned_emit
 from inboxes.conversations.formatting import markdown_render
 from inboxes.conversations.locks import locked as _locked
 from inboxes.conversations.locks import state_copy as _copy_state
@@ -286,12 +287,9 @@ def _emit_facts(
     if previous_status == Conversation.Status.CLOSED != conversation.status:
         domain.emit(domain.CONVERSATION_REOPENED, conversation_id=conversation.pk, actor_id=None)
     if previous_assignee_id != conversation.assignee_id:
-        domain.emit(
-            domain.CONVERSATION_ASSIGNED,
-            conversation_id=conversation.pk,
-            assignee_id=conversation.assignee_id,
+        assigned_emit(
+            conversation,
             previous_assignee_id=previous_assignee_id,
-            branch_id=conversation.branch_id,
             reason="answered",
             actor_id=message.sender_user_id,
         )

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from inboxes.conversations import events
 from inboxes.conversations.announce import conversation_announce
+from inboxes.conversations.facts import assigned_emit
 from inboxes.models import Conversation, ConversationAssignment, RoutingSettings
 from inboxes.routing import assignment_sql, policy, selectors
-from messenger.kernel import events as domain
 from tenants.accounts.models import User
 from tenants.organization.models import Branch
 
@@ -94,12 +94,9 @@ def _assign(
     record._state.adding, record._state.db = False, connection.alias
     if announce:
         _publish_assignment(conversation, previous)
-    domain.emit(
-        domain.CONVERSATION_ASSIGNED,
-        conversation_id=conversation.pk,
-        assignee_id=conversation.assignee_id,
+    assigned_emit(
+        conversation,
         previous_assignee_id=previous,
-        branch_id=conversation.branch_id,
         reason=reason,
         actor_id=actor.pk if actor is not None else None,
     )
