@@ -14,6 +14,8 @@ from typing import Any
 from django_tenants.utils import schema_context
 
 from inboxes.conversations.selectors import PAGE_MAX
+from inboxes.routing.operators import operator_status_set
+from tenants.accounts.models import User
 from tenants.organization.models import Branch
 from tests.inboxes.conftest import make_inbox, visitor_session
 from tests.inboxes.test_realtime_consumers import TIMEOUT, _operator_cookie, _run, operator_socket
@@ -76,8 +78,26 @@ def _actions(world, inbox, admin_client, first_id: int) -> None:  # type: ignore
     assert admin_client.post(f"/api/v1/conversations/{second_id}/close").status_code == 200
 
 
+def _admin_status(world, status: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    """The admin's status; with `status`, set it back (a panel socket opening sets it online,
+    which would route the next tests' chats to the admin)."""
+    with schema_context(world.company.schema_name):
+        admin = User.objects.get(email=world.admin_email)
+        if status is not None and admin.status != status:
+            operator_status_set(user=admin, status=status)
+        return admin.status
+
+
 async def test_panel_list_from_first_fetch_plus_socket_events_equals_a_fresh_fetch(live_db):
     world = live_db["initech"]
+    status_before = await _run(_admin_status, world)
+    try:
+        await _list_from_events_equals_fresh_fetch(world)
+    finally:
+        await _run(_admin_status, world, status_before)
+
+
+async def _list_from_events_equals_fresh_fetch(world) -> None:  # type: ignore[no-untyped-def]
     inbox = await _run(make_inbox, world, name=f"Events {uuid.uuid4().hex[:6]}")
     first = await _run(visitor_session, inbox.public_key)
     first_id = await _run(first.start)
