@@ -125,11 +125,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
             return
         try:
             await handler(frame)
-        except ValidationError as exc:
-            detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-            await self.send_error("invalid", detail, ref=frame.get("client_id"))
-        except (WidgetError, Conversation.DoesNotExist, Http404):
-            await self.send_error("not_found", "Unknown conversation.", ref=frame.get("client_id"))
+        except (ValidationError, WidgetError, Conversation.DoesNotExist, Http404) as exc:
+            await self.send_error(*frames.action_refusal(exc, frame.get("client_id")))
         except (TypeError, ValueError):
             await self.send_error("bad_frame", "Malformed fields.", ref=frame.get("client_id"))
 

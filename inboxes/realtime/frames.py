@@ -12,6 +12,8 @@ import math
 import time
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from messenger.inputs import has_unstorable_text, unstorable_text_message
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -33,6 +35,15 @@ def frame_parse(text_data: str | None) -> tuple[dict[str, Any], Refusal | None]:
     if has_unstorable_text(frame):
         return {}, ("invalid", unstorable_text_message(), frame.get("client_id"))
     return frame, None
+
+
+def action_refusal(exc: Exception, ref: Any) -> Refusal:
+    """The error frame of an action a service refused: its validation errors, else an unknown
+    conversation (not this socket's, or gone)."""
+    if isinstance(exc, ValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return ("invalid", detail, ref)
+    return ("not_found", "Unknown conversation.", ref)
 
 
 def int_field(frame: dict[str, Any], name: str) -> int:

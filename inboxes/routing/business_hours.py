@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from inboxes.conversations.messages import message_create
 from inboxes.models import Conversation, RoutingSettings
 from inboxes.routing import policy, selectors
 from messenger.geo import GeoLocation
@@ -80,8 +81,7 @@ def availability(*, geo: GeoLocation | None) -> dict[str, Any]:
 
 
 def out_of_hours_message_send(conversation: Conversation) -> None:
-    from inboxes.conversations.services import message_create
-
+    """The inbox's out-of-hours text, as a system message in the chat (none when empty)."""
     config = RoutingSettings.current()
     text = (
         config.out_of_hours_message_ru
