@@ -1,4 +1,5 @@
-"""The visitor's rating of a closed conversation (roadmap item 13): once, on the inbox's scale."""
+"""The visitor's rating of a closed conversation: once, on the inbox's scale; emits
+`rating.given` (messenger.kernel.events)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from inboxes.conversations import events
 from inboxes.conversations.announce import conversation_announce
 from inboxes.models import Conversation, Inbox
+from messenger.kernel import events as domain
 
 SCALES = {Inbox.RatingScale.STARS: (1, 5), Inbox.RatingScale.NPS: (0, 10)}
 
@@ -39,4 +41,11 @@ def conversation_rate(
     locked.rating_comment, locked.rated_at = comment, timezone.now()
     locked.save(update_fields=["rating_scale", "rating_score", "rating_comment", "rated_at"])
     conversation_announce(events.CONVERSATION_UPDATED, locked, visitor=False)
+    domain.emit(
+        domain.RATING_GIVEN,
+        conversation_id=locked.pk,
+        score=score,
+        scale=locked.rating_scale,
+        assignee_id=locked.assignee_id,
+    )
     return locked

@@ -7,23 +7,23 @@
 
 from __future__ import annotations
 
-from messenger.realtime import group
+from messenger.realtime import CONTACT_GROUP, POOL_GROUP, STAFF_GROUP, USER_GROUP, group
 
 
-def contact_group(contact_id: int) -> str:
-    return group("contact", contact_id)
+def contact_group(contact_id: int, *, schema_name: str | None = None) -> str:
+    return group(CONTACT_GROUP, contact_id, schema_name=schema_name)
 
 
-def user_group(user_id: int) -> str:
-    return group("user", user_id)
+def user_group(user_id: int, *, schema_name: str | None = None) -> str:
+    return group(USER_GROUP, user_id, schema_name=schema_name)
 
 
-def staff_group() -> str:
-    return group("staff")
+def staff_group(*, schema_name: str | None = None) -> str:
+    return group(STAFF_GROUP, schema_name=schema_name)
 
 
-def pool_group() -> str:
-    return group("pool")
+def pool_group(*, schema_name: str | None = None) -> str:
+    return group(POOL_GROUP, schema_name=schema_name)
 
 
 _UNCHANGED: object = object()

@@ -13,7 +13,7 @@ from inboxes.models.message import BODY_MAX_LENGTH
 class MessageIn(Schema):
     """A message: its text, files uploaded before it (`attachment_ids`), or both.
 
-    `services.body_validate` enforces the rule (the socket path has no schema, and its messages
+    `messages.body_validate` enforces the rule (the socket path has no schema, and its messages
     are the translated ones); the document states the same rule: text of at most 10,000
     characters that is not only spaces, unless files travel with it."""
 

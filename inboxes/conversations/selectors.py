@@ -9,6 +9,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from inboxes.conversations.payloads import message_payload, receipts_payload
 from inboxes.models import Conversation, ConversationReadMark, Message
 from tenants.accounts.models import User
 
@@ -115,4 +116,18 @@ def unread_summary(*, user: User, conversation_ids: list[int] | None = None) -> 
     return {
         "conversations": {str(k): v for k, v in per_conversation.items()},
         "dialogs_with_unread": len(with_any),
+    }
+
+
+def resume_frame(conversation: Conversation, *, after: int) -> dict[str, Any]:
+    """What a socket missed after message `after`, in order (100 at most), as its `messages`
+    frame."""
+    page = message_page(conversation=conversation, after=after, limit=100)
+    return {
+        "type": "messages",
+        "conversation_id": conversation.pk,
+        "payload": [message_payload(m) for m in page],
+        # Receipts sent before this socket joined its groups were never heard: the answer
+        # carries where they stand now (a first message's tick, say).
+        "receipts": receipts_payload(conversation),
     }

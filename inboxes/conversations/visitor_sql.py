@@ -1,6 +1,6 @@
 """A visitor's text message as one SQL statement: the hot path of the product.
 
-What `services._message_insert` does for a visitor's message without files (check that the
+What `messages._message_insert` does for a visitor's message without files (check that the
 conversation is the visitor's, lock it, number the message, reopen a closed chat, store the
 message) plus everything the announcement needs (the conversation, its contact, the assignee's
 name), in one round trip, in autocommit: the statement is its own transaction. Through the ORM

@@ -11,15 +11,16 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from inboxes import installation
 from inboxes.models import Inbox
-from inboxes.panel.routing_forms import InboxForm
+from inboxes.panel.routing_forms import InboxForm, WidgetAppearanceForm
 from inboxes.services import (
     INBOX_CHOICE_FIELDS,
     INBOX_TEXT_FIELDS,
+    inbox_appearance_apply_all,
     inbox_archive,
     inbox_restore,
     inbox_update,
@@ -44,13 +45,40 @@ class DeveloperEmailForm(forms.Form):
 
 @panel_view(admin=True)
 def inbox_list_view(request: HttpRequest) -> HttpResponse:
+    """The company's inboxes, and one launcher colour and side for all of them."""
     inboxes = list(Inbox.objects.all())
+    first = inboxes[0] if inboxes else None
+    appearance_form = WidgetAppearanceForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "color": first.color if first else "#3b5bfd",
+            "position": first.position if first else "right",
+        },
+    )
+    if request.method == "POST" and appearance_form.is_valid():
+        data = appearance_form.cleaned_data
+        try:
+            count = inbox_appearance_apply_all(color=data["color"], position=data["position"])
+        except ValidationError as exc:
+            appearance_form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Colour and position applied to %(count)s inbox.",
+                    "Colour and position applied to %(count)s inboxes.",
+                    count,
+                )
+                % {"count": count},
+            )
+            return redirect("inbox-list")
     return render(
         request,
         "inboxes/inbox_list.html",
         {
             "inboxes": [i for i in inboxes if i.archived_at is None],
             "archived": [i for i in inboxes if i.archived_at is not None],
+            "appearance_form": appearance_form,
             "section": "inboxes",
         },
     )

@@ -227,3 +227,17 @@ class InboxForm(forms.Form):
         ],
     )
     is_active = forms.BooleanField(label=_("Active"), required=False)
+
+
+class WidgetAppearanceForm(forms.Form):
+    """One launcher colour and side of the page for every inbox (the Inboxes page)."""
+
+    color = forms.RegexField(
+        label=_("Colour"),
+        regex=r"^#[0-9a-fA-F]{6}$",
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    position = forms.ChoiceField(
+        label=_("Position"),
+        choices=[("right", _("Bottom right")), ("left", _("Bottom left"))],
+    )

@@ -9,11 +9,8 @@ call runs inside the company's schema (`in_schema`).
 from __future__ import annotations
 
 import asyncio
-import collections
 import json
 import logging
-import math
-import time
 import uuid
 from contextlib import nullcontext
 from typing import Any
@@ -25,24 +22,22 @@ from django.http import Http404
 from django.utils import translation
 
 from inboxes import presence
-from inboxes.conversations import events, selectors, services
-from inboxes.conversations.payloads import message_payload, receipts_payload
+from inboxes.conversations import events, recipients, selectors, services
+from inboxes.conversations.payloads import message_payload
 from inboxes.models import Conversation
+from inboxes.realtime import frames
 from inboxes.realtime.auth import panel_user_for_scope
 from inboxes.realtime.throttle import Throttle, throttle_for
-from inboxes.routing import services as routing
+from inboxes.routing.escalation import conversation_opened
 from inboxes.visitors.context import WidgetError, visitor_for_ticket
 from inboxes.visitors.ratelimits import MESSAGE_LIMITED
 from messenger.db_async import in_schema
 from messenger.i18n import LANGUAGE_CODES
-from messenger.inputs import has_unstorable_text, unstorable_text_message
-from messenger.realtime import COMPANY_GROUP, RESYNC_FRAME, group, publish
+from messenger.realtime import COMPANY_GROUP, RESYNC_FRAME, group
 
 log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT_SECONDS = 70  # clients ping every 25 s
-TYPING_MIN_INTERVAL = 1.0
-MAX_FRAME_BYTES = 64 * 1024
 CLOSE_UNAUTHORISED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_SESSION_ENDED = 4001
@@ -108,19 +103,9 @@ class BaseConsumer(AsyncWebsocketConsumer):
             await self.send_error("session_ended", "This session has ended.")
             return
         self._arm_idle_timer()
-        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
-            await self.send_error("bad_frame", "Send JSON text frames of at most 64 KiB.")
-            return
-        try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_json", "The frame is not valid JSON.")
-            return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.send_error("bad_frame", "A frame is a JSON object with a `type`.")
-            return
-        if has_unstorable_text(frame):  # NUL or a lone surrogate: PostgreSQL cannot store it
-            await self.send_error("invalid", unstorable_text_message(), ref=frame.get("client_id"))
+        frame, refusal = frames.frame_parse(text_data)
+        if refusal is not None:
+            await self.send_error(*refusal)
             return
         kind = frame["type"]
         if kind == "ping":
@@ -141,11 +126,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
             return
         try:
             await handler(frame)
-        except ValidationError as exc:
-            detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-            await self.send_error("invalid", detail, ref=frame.get("client_id"))
-        except (WidgetError, Conversation.DoesNotExist, Http404):
-            await self.send_error("not_found", "Unknown conversation.", ref=frame.get("client_id"))
+        except (ValidationError, WidgetError, Conversation.DoesNotExist, Http404) as exc:
+            await self.send_error(*frames.action_refusal(exc, frame.get("client_id")))
         except (TypeError, ValueError):
             await self.send_error("bad_frame", "Malformed fields.", ref=frame.get("client_id"))
 
@@ -181,7 +163,7 @@ class BaseConsumer(AsyncWebsocketConsumer):
         return message
 
     async def message_send(self, frame: dict[str, Any]) -> None:
-        conversation_id = _int(frame, "conversation_id")
+        conversation_id = frames.int_field(frame, "conversation_id")
         client_id = uuid.UUID(str(frame.get("client_id")))
 
         def send() -> dict[str, Any]:
@@ -196,14 +178,14 @@ class BaseConsumer(AsyncWebsocketConsumer):
         )
 
     async def receipts(self, frame: dict[str, Any]) -> None:
-        conversation_id = _int(frame, "conversation_id")
+        conversation_id = frames.int_field(frame, "conversation_id")
         await in_schema(
             self.schema_name,
             lambda: self._mark_receipts(self._conversation(conversation_id), frame),
         )
 
     async def typing(self, frame: dict[str, Any]) -> None:
-        conversation_id = _int(frame, "conversation_id")
+        conversation_id = frames.int_field(frame, "conversation_id")
         is_typing = bool(frame.get("is_typing"))
         if not self.typing_allowed(conversation_id, is_typing):
             return
@@ -219,19 +201,11 @@ class BaseConsumer(AsyncWebsocketConsumer):
 
     async def resume(self, frame: dict[str, Any]) -> None:
         """Send what the client missed after `after`, from the database, in order."""
-        conversation_id, after = _int(frame, "conversation_id"), _int(frame, "after")
+        conversation_id = frames.int_field(frame, "conversation_id")
+        after = frames.int_field(frame, "after")
 
         def missed() -> dict[str, Any]:
-            conversation = self._conversation(conversation_id)
-            page = selectors.message_page(conversation=conversation, after=after, limit=100)
-            return {
-                "type": "messages",
-                "conversation_id": conversation_id,
-                "payload": [message_payload(m) for m in page],
-                # Receipts sent before this socket joined its groups were never heard: the
-                # answer carries where they stand now (a first message's tick, say).
-                "receipts": receipts_payload(conversation),
-            }
+            return selectors.resume_frame(self._conversation(conversation_id), after=after)
 
         await self.send_json(await in_schema(self.schema_name, missed))
 
@@ -259,20 +233,8 @@ class BaseConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=RESYNC_FRAME)
 
     def typing_allowed(self, conversation_id: int, is_typing: bool) -> bool:
-        last = getattr(self, "_typing_at", {})
-        now = time.monotonic()
-        if is_typing and now - last.get(conversation_id, 0) < TYPING_MIN_INTERVAL:
-            return False
-        last[conversation_id] = now if is_typing else 0
-        self._typing_at = last
-        return True
-
-
-def _int(frame: dict[str, Any], name: str) -> int:
-    value = frame.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(name)
-    return value
+        gate = self.__dict__.setdefault("_typing_gate", frames.TypingGate())
+        return gate.allowed(conversation_id, is_typing)
 
 
 class VisitorConsumer(BaseConsumer):
@@ -311,7 +273,7 @@ class VisitorConsumer(BaseConsumer):
             "message.send": throttle_for("RATELIMIT_WIDGET_MESSAGE_VISITOR"),
             "typing": throttle_for("RATELIMIT_WIDGET_TYPING_VISITOR"),
         }
-        await self.join([group("contact", self.contact_id, schema_name=self.schema_name)])
+        await self.join([recipients.contact_group(self.contact_id, schema_name=self.schema_name)])
         await self.accept()
         self._arm_idle_timer()
 
@@ -330,14 +292,9 @@ class VisitorConsumer(BaseConsumer):
             return True
         if verdict.abusive or kind == "message.send":
             await self.send_json(
-                {
-                    "type": "error",
-                    "code": "rate_limited",
-                    "detail": str(MESSAGE_LIMITED),
-                    "ref": frame.get("client_id"),
-                    # rounded up: a client waiting exactly this long finds a token
-                    "retry_after": math.ceil(verdict.retry_after * 100) / 100,
-                }
+                frames.rate_limited_error(
+                    str(MESSAGE_LIMITED), frame.get("client_id"), verdict.retry_after
+                )
             )
         if verdict.abusive:
             log.warning("socket rate limit abused", extra={"ratelimit": kind})
@@ -382,53 +339,36 @@ class OperatorConsumer(BaseConsumer):
         company, user = found
         self.schema_name, self.user = company.schema_name, user
         self.socket_id = uuid.uuid4().hex[:12]
-        audience = "staff" if user.is_supervisor_or_admin else "pool"
-        groups = [
-            group("user", user.pk, schema_name=self.schema_name),
-            group(audience, schema_name=self.schema_name),
-        ]
-        await self.join(groups)
+        schema = self.schema_name
+        audience = (
+            recipients.staff_group(schema_name=schema)
+            if user.is_supervisor_or_admin
+            else recipients.pool_group(schema_name=schema)
+        )
+        await self.join([recipients.user_group(user.pk, schema_name=schema), audience])
         await self.accept()
         self._arm_idle_timer()
-        await self.on_ping(first=True)
-        if user.status == user.Status.OFFLINE:  # opening the panel is coming to work
-            await in_schema(
-                self.schema_name, routing.operator_status_set, user=user, status=user.Status.ONLINE
-            )
+        await in_schema(
+            schema, presence.operator_socket_opened, user=user, socket_id=self.socket_id
+        )
 
     async def disconnect(self, code: int) -> None:
         await super().disconnect(code)
         if getattr(self, "user", None) is None:
             return
-        went_offline = await in_schema(
-            self.schema_name,
-            presence.presence_drop,
-            schema_name=self.schema_name,
-            user_id=self.user.pk,
-            socket_id=self.socket_id,
-        )
-        if went_offline:
-            await self._presence_publish(False)
-            await in_schema(self.schema_name, routing.presence_gone, user_id=self.user.pk)
-
-    async def on_ping(self, first: bool = False) -> None:
-        came_online = await in_schema(
-            self.schema_name,
-            presence.presence_touch,
-            schema_name=self.schema_name,
-            user_id=self.user.pk,
-            socket_id=self.socket_id,
-        )
-        if came_online:
-            await self._presence_publish(True)
-
-    async def _presence_publish(self, online: bool) -> None:
         await in_schema(
             self.schema_name,
-            publish,
-            events.PRESENCE_CHANGED,
-            {"user_id": self.user.pk, "online": online},
-            to=[group("staff", schema_name=self.schema_name)],
+            presence.operator_socket_closed,
+            user_id=self.user.pk,
+            socket_id=self.socket_id,
+        )
+
+    async def on_ping(self) -> None:
+        await in_schema(
+            self.schema_name,
+            presence.operator_socket_pinged,
+            user_id=self.user.pk,
+            socket_id=self.socket_id,
         )
 
     async def realtime_event(self, message: dict[str, Any]) -> None:
@@ -448,15 +388,7 @@ class OperatorConsumer(BaseConsumer):
     def _seen(self, fingerprint: str | None) -> bool:
         """A supervisor who also holds the chat is in both `staff` and `user.<id>`: the same
         event arrives twice, back to back (with the same publish id). Forward it once."""
-        if fingerprint is None:
-            return False
-        recent = getattr(self, "_recent", None)
-        if recent is None:
-            recent = self._recent = collections.deque(maxlen=32)
-        if fingerprint in recent:
-            return True
-        recent.append(fingerprint)
-        return False
+        return self.__dict__.setdefault("_recent", frames.RecentIds()).seen(fingerprint)
 
     side = "operator"
 
@@ -469,10 +401,10 @@ class OperatorConsumer(BaseConsumer):
 
     async def open(self, frame: dict[str, Any]) -> None:
         """The operator looks at the dialog: for its assignee, the escalation timer stops."""
-        conversation_id = _int(frame, "conversation_id")
+        conversation_id = frames.int_field(frame, "conversation_id")
         await in_schema(
             self.schema_name,
-            lambda: routing.conversation_opened(
+            lambda: conversation_opened(
                 conversation=self._conversation(conversation_id), user=self.user
             ),
         )

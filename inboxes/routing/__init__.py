@@ -1,2 +1,3 @@
-"""Routing (roadmap 1–4, 12, 15, 16): region → branch, business hours, operator status and
-load → operator, escalation, transfers. `policy` decides (pure); `services` apply it."""
+"""Routing: region → branch, business hours, operator status and load → operator,
+escalation, transfers. `policy` decides (pure); the capability modules apply it (see
+services.py for the list); `listeners` hears the conversation events."""

@@ -29,7 +29,9 @@ REGION_RE = re.compile(r"^[A-Z0-9]{1,3}$")
 
 
 def _active_branch(branch_id: object) -> Branch:
-    branch = Branch.objects.filter(pk=branch_id).first() if str(branch_id).isdigit() else None
+    branch = (
+        Branch.objects.filter(pk=int(str(branch_id))).first() if str(branch_id).isdigit() else None
+    )
     if branch is None:
         raise ValidationError({"branch": [_("This branch does not exist.")]})
     if not branch.is_active:

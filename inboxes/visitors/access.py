@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inboxes.conversations.recipients import contact_group
 from inboxes.models import Contact
-from messenger.realtime import SESSION_ENDED, group, publish_on_commit
+from messenger.realtime import SESSION_ENDED, publish_on_commit
 from tenants.accounts.models import User
 
 
@@ -26,5 +27,5 @@ def visitor_sessions_end(*, contact: Contact, actor: User) -> Contact:
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     contact.sessions_ended_at = timezone.now()
     contact.save(update_fields=["sessions_ended_at"])
-    publish_on_commit(SESSION_ENDED, {"contact_id": contact.pk}, to=[group("contact", contact.pk)])
+    publish_on_commit(SESSION_ENDED, {"contact_id": contact.pk}, to=[contact_group(contact.pk)])
     return contact

@@ -35,7 +35,13 @@ RESYNC_FRAME = '{"type":"resync"}'
 # Every socket of a company is in its `company` group; this event there ends them all (the
 # company was suspended or deleted), as it ends one user's sockets in their `user.<id>` group.
 SESSION_ENDED = "session.ended"
-COMPANY_GROUP = "company"
+# The kinds of group, in one place (`group(kind, key)`); who is in which: inboxes'
+# conversations/recipients.py.
+COMPANY_GROUP = "company"  # every socket of the company
+USER_GROUP = "user"  # `user.<id>`: every panel socket of one person
+CONTACT_GROUP = "contact"  # `contact.<id>`: every widget socket of one visitor
+STAFF_GROUP = "staff"  # supervisors and admins
+POOL_GROUP = "pool"  # operators, for unassigned chats
 PUBLISH_TIMEOUT_SECONDS = 5
 RESYNC_RETRY_SECONDS = 1.0
 

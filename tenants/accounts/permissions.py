@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from tenants.accounts.models import User
+
+if TYPE_CHECKING:
+    from tenants.companies.models import Company
 
 View = Callable[..., HttpResponse]
 
@@ -20,6 +23,7 @@ class AuthenticatedRequest(HttpRequest):
     or the console's staff check). Only a type: Django still builds plain HttpRequests."""
 
     user: User
+    tenant: Company  # set by django-tenants' middleware on a company's host
 
 
 def panel_view(*, admin: bool = False, supervisor: bool = False) -> Callable[[View], View]:

@@ -77,20 +77,6 @@ class CompanySettingsForm(forms.Form):
     logo_remove = forms.BooleanField(label=_("Remove the logo"), required=False)
 
 
-class WidgetAppearanceForm(forms.Form):
-    """The company page's second form: one launcher colour and side for every inbox."""
-
-    color = forms.RegexField(
-        label=_("Colour"),
-        regex=r"^#[0-9a-fA-F]{6}$",
-        widget=forms.TextInput(attrs={"type": "color"}),
-    )
-    position = forms.ChoiceField(
-        label=_("Position"),
-        choices=[("right", _("Bottom right")), ("left", _("Bottom left"))],
-    )
-
-
 class LoginFindForm(forms.Form):
     """The "I already have an account" form: the company's address or the person's email."""
 

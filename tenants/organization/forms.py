@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +31,8 @@ class _PersonFields(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["branches"].queryset = Branch.objects.order_by("name")
+        branches = cast(forms.ModelMultipleChoiceField, self.fields["branches"])
+        branches.queryset = Branch.objects.order_by("name")
 
 
 class InviteForm(_PersonFields):

@@ -18,12 +18,14 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from messenger.realtime import SESSION_ENDED, group, publish_on_commit
+from messenger.kernel import events as domain
+from messenger.realtime import SESSION_ENDED, USER_GROUP, group, publish_on_commit
+from messenger.schema import current_schema
 from messenger.tasks import enqueue_on_commit
 from tenants.accounts.models import User
 from tenants.companies.models import Company
@@ -41,7 +43,7 @@ def _clean_branch_fields(
         errors["name"] = [_("Enter the branch name.")]
     elif len(name) > 120:
         errors["name"] = [_("The branch name is too long.")]
-    elif Branch.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists():
+    elif Branch.objects.filter(name__iexact=name).exclude(pk=exclude_pk or 0).exists():
         errors["name"] = [_("A branch with this name already exists.")]
     if timezone_name not in zoneinfo.available_timezones():
         errors["timezone"] = [_("Unknown time zone.")]
@@ -144,7 +146,7 @@ def _clean_person(
 
 
 def _company_user_count_refresh() -> None:
-    Company.objects.filter(schema_name=connection.schema_name).update(
+    Company.objects.filter(schema_name=current_schema()).update(
         user_count=User.objects.filter(is_active=True).count()
     )
 
@@ -258,7 +260,7 @@ def invitation_email_send(*, invitation_id: int, accept_url: str) -> bool:
     invitation = Invitation.objects.select_related("invited_by").filter(pk=invitation_id).first()
     if invitation is None or not invitation.is_pending:
         return False
-    company = Company.objects.get(schema_name=connection.schema_name)
+    company = Company.objects.get(schema_name=current_schema())
     actor_name = invitation.invited_by.full_name if invitation.invited_by else company.name
     with translation.override(company.language):
         context = {
@@ -380,8 +382,19 @@ def operator_deactivate(*, user: User, actor: User) -> User:
     # the sessions also makes the cookies worthless if they are ever reactivated.
     user_sessions_end(user=user)
     # Open panel sockets close too (the consumer ends on this event).
-    publish_on_commit(SESSION_ENDED, {"user_id": user.pk}, to=[group("user", user.pk)])
+    publish_on_commit(SESSION_ENDED, {"user_id": user.pk}, to=[group(USER_GROUP, user.pk)])
     _company_user_count_refresh()
+    return user
+
+
+def operator_capacity_set(*, user: User, capacity: int | None) -> User:
+    """How many open chats the person takes at once (None: no limit). Emits
+    `operator.capacity_changed`: routing gives them waiting chats after commit."""
+    if capacity is not None and not 1 <= capacity <= 100:
+        raise ValidationError({"capacity": [_("Capacity is a number from 1 to 100, or empty.")]})
+    User.objects.filter(pk=user.pk).update(capacity=capacity)
+    user.capacity = capacity
+    domain.emit(domain.OPERATOR_CAPACITY_CHANGED, user_id=user.pk, capacity=capacity)
     return user
 
 

@@ -11,17 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from inboxes.models import Inbox
-from inboxes.routing.services import operator_capacity_set
-from inboxes.services import inbox_appearance_apply_all
 from messenger.tenancy import company_url
 from tenants.accounts import ratelimits
 from tenants.accounts.models import User
-from tenants.accounts.permissions import panel_view
-from tenants.companies.forms import CompanySettingsForm, WidgetAppearanceForm
+from tenants.accounts.permissions import AuthenticatedRequest, panel_view
+from tenants.companies.forms import CompanySettingsForm
 from tenants.companies.services import company_settings_update
 from tenants.organization import selectors, services
 from tenants.organization.forms import (
@@ -36,7 +32,7 @@ from tenants.organization.onboarding import onboarding_checklist
 
 
 @panel_view(admin=True)
-def branch_list_view(request: HttpRequest) -> HttpResponse:
+def branch_list_view(request: AuthenticatedRequest) -> HttpResponse:
     form = BranchForm(request.POST or None, initial={"timezone": request.tenant.timezone})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -61,7 +57,7 @@ def branch_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @panel_view(admin=True)
-def branch_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def branch_edit_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     branch = get_object_or_404(Branch, pk=pk)
     initial = {
         "name": branch.name,
@@ -94,7 +90,7 @@ def branch_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @panel_view(admin=True)
-def branch_make_default_view(request: HttpRequest, pk: int) -> HttpResponse:
+def branch_make_default_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     branch = get_object_or_404(Branch, pk=pk)
     try:
         services.branch_set_default(branch=branch)
@@ -112,7 +108,7 @@ def _warn_if_branchless(request: HttpRequest, *, name: str, role: str, branches:
 
 
 @panel_view(admin=True)
-def team_view(request: HttpRequest) -> HttpResponse:
+def team_view(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "organization/team.html",
@@ -128,7 +124,7 @@ def team_view(request: HttpRequest) -> HttpResponse:
 
 @panel_view(admin=True)
 @ratelimits.invite_limit
-def invite_view(request: HttpRequest) -> HttpResponse:
+def invite_view(request: AuthenticatedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if ratelimits.limited(request):
         form.add_error(None, ratelimits.INVITE_LIMITED)
@@ -171,7 +167,7 @@ def invite_view(request: HttpRequest) -> HttpResponse:
 
 
 @panel_view(admin=True)
-def operator_create_view(request: HttpRequest) -> HttpResponse:
+def operator_create_view(request: AuthenticatedRequest) -> HttpResponse:
     form = OperatorCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -200,7 +196,7 @@ def operator_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @panel_view(admin=True)
-def operator_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def operator_edit_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(User, pk=pk)
     initial = {
         "full_name": person.full_name,
@@ -219,7 +215,7 @@ def operator_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 branch_ids=[b.pk for b in data["branches"]],
                 actor=request.user,
             )
-            operator_capacity_set(user=person, capacity=data["capacity"])
+            services.operator_capacity_set(user=person, capacity=data["capacity"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -237,7 +233,7 @@ def operator_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @panel_view(admin=True)
-def operator_active_view(request: HttpRequest, pk: int) -> HttpResponse:
+def operator_active_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(User, pk=pk)
     try:
         if request.POST.get("active") == "1":
@@ -255,7 +251,7 @@ def operator_active_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @panel_view(admin=True)
-def invitation_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     services.invitation_revoke(invitation=get_object_or_404(Invitation, pk=pk))
     messages.success(request, _("Invitation revoked."))
     return redirect("team")
@@ -287,7 +283,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @panel_view(admin=True)
-def onboarding_view(request: HttpRequest) -> HttpResponse:
+def onboarding_view(request: AuthenticatedRequest) -> HttpResponse:
     """The getting-started checklist on a page of its own, also once it is hidden or done."""
     return render(
         request,
@@ -298,7 +294,7 @@ def onboarding_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @panel_view(admin=True)
-def onboarding_visibility_view(request: HttpRequest) -> HttpResponse:
+def onboarding_visibility_view(request: AuthenticatedRequest) -> HttpResponse:
     hidden = request.POST.get("hidden") == "1"
     services.onboarding_visibility_set(user=request.user, hidden=hidden)
     if hidden:
@@ -307,22 +303,15 @@ def onboarding_visibility_view(request: HttpRequest) -> HttpResponse:
 
 
 @panel_view(admin=True)
-def company_settings_view(request: HttpRequest) -> HttpResponse:
-    """The company's name, language, time zone and logo; and one look for every inbox."""
+def company_settings_view(request: AuthenticatedRequest) -> HttpResponse:
+    """The company's name, language, time zone and logo (one look for every inbox is on the
+    Inboxes page)."""
     company = request.tenant
     which = request.POST.get("form") if request.method == "POST" else None
     settings_form = CompanySettingsForm(
         request.POST if which == "company" else None,
         request.FILES if which == "company" else None,
         initial={"name": company.name, "language": company.language, "timezone": company.timezone},
-    )
-    first_inbox = Inbox.objects.order_by("pk").first()
-    appearance_form = WidgetAppearanceForm(
-        request.POST if which == "appearance" else None,
-        initial={
-            "color": first_inbox.color if first_inbox else "#3b5bfd",
-            "position": first_inbox.position if first_inbox else "right",
-        },
     )
     if which == "company" and settings_form.is_valid():
         data = settings_form.cleaned_data
@@ -340,29 +329,11 @@ def company_settings_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Company settings saved."))
             return redirect("company-settings")
-    elif which == "appearance" and appearance_form.is_valid():
-        data = appearance_form.cleaned_data
-        try:
-            count = inbox_appearance_apply_all(color=data["color"], position=data["position"])
-        except ValidationError as exc:
-            appearance_form.add_error(None, exc)
-        else:
-            messages.success(
-                request,
-                ngettext(
-                    "Colour and position applied to %(count)s inbox.",
-                    "Colour and position applied to %(count)s inboxes.",
-                    count,
-                )
-                % {"count": count},
-            )
-            return redirect("company-settings")
     return render(
         request,
         "organization/company.html",
         {
             "settings_form": settings_form,
-            "appearance_form": appearance_form,
             "section": "company",
         },
     )

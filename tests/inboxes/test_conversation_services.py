@@ -25,9 +25,10 @@ def published(monkeypatch) -> list[tuple[str, dict[str, Any], list[str]]]:  # ty
     def capture(event: str, payload: dict[str, Any], *, to) -> None:  # type: ignore[no-untyped-def]
         sent.append((event, payload, list(to)))
 
-    monkeypatch.setattr("inboxes.conversations.services.publish_on_commit", capture)
+    monkeypatch.setattr("inboxes.conversations.lifecycle.publish_on_commit", capture)
+    monkeypatch.setattr("inboxes.conversations.receipts.publish_on_commit", capture)
     monkeypatch.setattr("inboxes.conversations.announce.publish_on_commit", capture)
-    monkeypatch.setattr("inboxes.conversations.services.publish", capture)
+    monkeypatch.setattr("inboxes.conversations.typing_signals.publish", capture)
     return sent
 
 

@@ -107,9 +107,7 @@ def test_a_logo_that_is_no_image_or_too_big_is_refused(acme: TenantWorld, upload
 
 def test_colour_and_position_apply_to_every_inbox(acme: TenantWorld):
     make_inbox(acme)
-    response = acme.login().post(
-        "/settings/company/", {"form": "appearance", "color": "#AA0044", "position": "left"}
-    )
+    response = acme.login().post("/settings/inboxes/", {"color": "#AA0044", "position": "left"})
     assert response.status_code == 302
     with schema_context(acme.company.schema_name):
         looks = set(Inbox.objects.values_list("color", "position"))
@@ -117,9 +115,7 @@ def test_colour_and_position_apply_to_every_inbox(acme: TenantWorld):
 
 
 def test_a_position_other_than_left_or_right_is_refused(acme: TenantWorld):
-    response = acme.login().post(
-        "/settings/company/", {"form": "appearance", "color": "#aa0044", "position": "top"}
-    )
+    response = acme.login().post("/settings/inboxes/", {"color": "#aa0044", "position": "top"})
     assert response.status_code == 200
     with schema_context(acme.company.schema_name):
         assert not Inbox.objects.filter(position="top").exists()

@@ -11,5 +11,5 @@ class KernelConfig(AppConfig):
         from messenger.observability import sentry_init
 
         sentry_init()
-        # Deadline handlers register themselves on import.
-        import inboxes.routing.deadlines  # noqa: F401
+        # Deadline handlers and domain-event listeners are registered by the apps that own
+        # them, in their own `ready` (the kernel imports no app).

@@ -1,4 +1,6 @@
-"""Deadlines: the one table (public schema) of timed work for every company.
+"""Kernel tables (public schema): deadlines, and the queued event deliveries done.
+
+Deadlines: the one table of timed work for every company.
 
 Escalation timers and presence grace periods are rows here, not only broker-delayed tasks:
 a worker takes due rows with `FOR UPDATE SKIP LOCKED`, runs the handler in the company's
@@ -32,4 +34,21 @@ class Deadline(models.Model):
                 fields=["due_at"], name="deadline_pending_due", condition=Q(done_at__isnull=True)
             ),
             models.Index(fields=["schema_name", "kind", "object_id"], name="deadline_object"),
+        ]
+
+
+class HandledEvent(models.Model):
+    """A queued event listener that has run for an event (public schema, every company):
+    written in the listener's own transaction, so a repeat delivery of the same event is
+    skipped and a failed one is not marked (messenger.kernel.events.deliver)."""
+
+    event_id = models.CharField(max_length=32)
+    listener = models.CharField(max_length=200)
+    event_name = models.CharField(max_length=60)
+    schema_name = models.CharField(max_length=63)
+    handled_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "listener"], name="event_handled_once")
         ]

@@ -76,7 +76,7 @@ def test_with_nobody_else_free_the_chat_waits_and_supervisors_are_alerted(
 ):
     alerts: list[tuple[str, dict, list]] = []
     monkeypatch.setattr(
-        "inboxes.routing.services.publish_on_commit",
+        "inboxes.routing.escalation.publish_on_commit",
         lambda event, payload, *, to: alerts.append((event, payload, list(to))),
     )
     only = people(main_branch, 1, prefix="alone")[0]

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from inboxes import presence
 from inboxes.models import Conversation
 from inboxes.routing import services
 from messenger.kernel.deadlines import deadlines_fire_due
@@ -105,7 +106,7 @@ def test_with_all_sockets_gone_past_the_grace_an_operator_goes_offline(acme):
     with schema_context("co_acme"):
         user = User.objects.get(email="op@example.com")
         services.operator_status_set(user=user, status="online")
-        services.presence_gone(user_id=user.pk)
+        presence.presence_gone(user_id=user.pk)
         deadlines_fire_due(now=timezone.now() + timedelta(seconds=5))
         assert User.objects.get(pk=user.pk).status == "online"  # still within the grace
         deadlines_fire_due(now=timezone.now() + timedelta(seconds=120))
