@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from billing.entitlements import feature_required
 from tenants.accounts.permissions import panel_view
 from tenants.organization.onboarding import onboarding_checklist
 
@@ -20,5 +21,6 @@ def dialogs_view(request: HttpRequest) -> HttpResponse:
 
 
 @panel_view(supervisor=True)
+@feature_required("analytics")
 def analytics_view(request: HttpRequest) -> HttpResponse:
     return render(request, "inboxes/analytics.html", {"section": "analytics"})

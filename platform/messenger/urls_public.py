@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from billing.views import stripe_webhook_view
 from inboxes.conversations.files_view import attachment_file_view
 from inboxes.widget_api import cdn as widget_cdn
 from inboxes.widget_api import sse as widget_sse
@@ -22,4 +23,5 @@ urlpatterns = [
     path("cdn/<str:name>", widget_cdn.cdn_file_view, name="widget-cdn"),
     path("widget/v1/", widget_api.urls),
     path("demo/", company_views.demo_page_view, name="demo-page"),
+    path("billing/webhooks/stripe/", stripe_webhook_view, name="billing-webhook-stripe"),
 ]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from billing.models import Plan
+from billing.services import subscription_set_paid
 from inboxes.models import Inbox
 from inboxes.services import inbox_create
 from tenants.accounts.models import User
@@ -58,6 +60,8 @@ def demo_seed() -> list[DemoLogin]:
             language="ru",
             timezone_name="Europe/Moscow",
         )
+        # The demo shows every paid feature: Pro, ten seats, no trial.
+        subscription_set_paid(company=result.company, plan=Plan.objects.get(code="pro"), seats=10)
         with schema_context(result.company.schema_name):
             main = Branch.objects.get(is_default=True)
             main.name, main.region = "Москва", "Moscow"
