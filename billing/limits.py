@@ -82,7 +82,7 @@ def seat_ensure_free(*, invitation_to: str = "") -> None:
     if usage.used + 1 > usage.paid:
         raise ValidationError(
             _(
-                "All %(paid)d paid seats are taken (people and pending invitations). An admin "
+                "All %(paid)d paid seats are taken (people and open invitations). An admin "
                 "can add seats on the Billing page, or free one by deactivating someone."
             )
             % {"paid": usage.paid},

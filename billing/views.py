@@ -3,6 +3,8 @@ webhook endpoint on the base host. Thin: the work is in billing services and the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_POST
 from billing.limits import seat_usage
 from billing.models import Plan, PlanPrice
 from billing.providers import provider_get
-from billing.providers.base import ProviderError, WebhookInvalid
+from billing.providers.base import BillingProvider, ProviderError, WebhookInvalid
 from billing.services import subscription_of
 from billing.webhooks import webhook_handle
 from messenger.tenancy import company_url
@@ -26,11 +28,22 @@ from tenants.accounts.permissions import panel_view
 logger = structlog.get_logger(__name__)
 
 
-def _unavailable(request: HttpRequest) -> HttpResponse:
-    messages.error(
-        request, _("The payment service did not answer. Nothing was charged; try again later.")
-    )
-    return redirect("billing")
+def _to_provider(
+    request: HttpRequest, call: str, url_for: Callable[[BillingProvider], str]
+) -> HttpResponse:
+    """Redirect to a page of the provider; back to billing, saying so, when it fails."""
+    provider = provider_get()
+    if provider is None:
+        return redirect("billing")
+    try:
+        return redirect(url_for(provider))
+    except ProviderError as exc:
+        logger.warning("billing.provider_failed", call=call, error=str(exc))
+        messages.error(
+            request,
+            _("The payment service did not answer. Nothing was charged; try again later."),
+        )
+        return redirect("billing")
 
 
 @panel_view(admin=True)
@@ -74,56 +87,51 @@ def billing_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @panel_view(admin=True)
 def checkout_view(request: HttpRequest) -> HttpResponse:
-    provider = provider_get()
-    if provider is None:
-        return redirect("billing")
-    price = PlanPrice.objects.filter(
-        pk=request.POST.get("price"), is_active=True, plan__is_public=True
-    ).first()
+    price = (
+        PlanPrice.objects.select_related("plan")
+        .filter(pk=request.POST.get("price"), is_active=True, plan__is_public=True)
+        .first()
+    )
     subscription = subscription_of(request.tenant)
-    usage = seat_usage(subscription)
+    least = max(1, seat_usage(subscription).used)
+    most = price.plan.max_seats if price is not None else None
     try:
         seats = int(request.POST.get("seats") or 0)
     except ValueError:
         seats = 0
-    if price is None or not price.provider_price_id or seats < max(1, usage.used):
+    if price is None or not price.provider_price_id or seats < least or (most and seats > most):
         messages.error(
             request,
-            _("Choose a plan and at least %(used)d seats (people and pending invitations).")
-            % {"used": max(1, usage.used)},
+            _("Choose a plan and at least %(used)d seats (people and open invitations).")
+            % {"used": least},
         )
         return redirect("billing")
     back = company_url(request.tenant, reverse("billing"))
-    try:
-        url = provider.checkout_url(
+    return _to_provider(
+        request,
+        "checkout",
+        lambda provider: provider.checkout_url(
             subscription=subscription,
             price=price,
             seats=seats,
             email=request.user.email,
             success_url=back + "?paid=1",
             cancel_url=back,
-        )
-    except ProviderError as exc:
-        logger.warning("billing.checkout.failed", error=str(exc))
-        return _unavailable(request)
-    return redirect(url)
+        ),
+    )
 
 
 @require_POST
 @panel_view(admin=True)
 def portal_view(request: HttpRequest) -> HttpResponse:
-    provider = provider_get()
-    if provider is None:
-        return redirect("billing")
-    try:
-        url = provider.portal_url(
+    return _to_provider(
+        request,
+        "portal",
+        lambda provider: provider.portal_url(
             subscription=subscription_of(request.tenant),
             return_url=company_url(request.tenant, reverse("billing")),
-        )
-    except ProviderError as exc:
-        logger.warning("billing.portal.failed", error=str(exc))
-        return _unavailable(request)
-    return redirect(url)
+        ),
+    )
 
 
 @csrf_exempt

@@ -7,6 +7,7 @@ from django.test import Client
 
 from billing.entitlements import company_has
 from billing.models import Plan
+from tests.billing.conftest import subscription_put
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +16,7 @@ def test_staff_change_a_plans_features_limits_and_prices_in_the_console(acme, st
     client = Client(HTTP_HOST="localhost")
     client.force_login(staff)
     trial = Plan.objects.get(is_trial=True)
+    subscription_put(acme.company, plan=trial)
     assert "Trial" in client.get("/console/plans/").content.decode()
     page = client.get(f"/console/plans/{trial.pk}/")
     assert page.status_code == 200

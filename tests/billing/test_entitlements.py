@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_trial_includes_analytics_and_the_link_is_in_the_navigation(acme):
+    subscription_put(acme.company, plan=Plan.objects.get(is_trial=True))
     assert company_has(acme.company, "analytics")
     client = acme.login()
     assert client.get("/analytics/").status_code == 200

@@ -1,4 +1,4 @@
-"""Plans are data; seats (active people and pending invitations) and inboxes are limited by
+"""Plans are data; seats (active people and open invitations) and inboxes are limited by
 the subscription, refused with a clear reason before anything is written."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from billing.services import subscription_of
 from inboxes.models import Inbox
 from inboxes.services import inbox_create
 from tenants.accounts.models import User
+from tenants.companies.services import company_signup
 from tenants.organization import services as org
 from tenants.organization.models import Invitation
 from tests.billing.conftest import subscription_put
@@ -33,10 +34,23 @@ def test_the_seeded_catalogue_prices_each_paid_plan_per_seat_in_rub_and_usd_mont
     assert "analytics" not in Plan.objects.get(code="start").features
 
 
-def test_a_new_company_starts_a_14_day_trial_with_the_trial_plans_seats(acme):
-    subscription = subscription_of(acme.company)
-    assert subscription.status == "trialing"
-    assert subscription.seats == Plan.objects.get(is_trial=True).max_seats
+def test_a_new_company_starts_a_14_day_trial_with_the_trial_plans_seats(db):
+    company = company_signup(
+        name="Newco",
+        slug="newco-billing",
+        admin_name="Nina",
+        email="nina@newco.example.com",
+        password=PASSWORD,
+        language="en",
+        timezone_name="Europe/Moscow",
+    ).company
+    subscription = subscription_of(company)
+    trial = Plan.objects.get(is_trial=True)
+    assert (subscription.status, subscription.plan, subscription.seats) == (
+        "trialing",
+        trial,
+        trial.max_seats,
+    )
     left = subscription.trial_ends_at - subscription.started_at
     assert timedelta(days=13, hours=23) < left <= timedelta(days=14)
 

@@ -226,6 +226,7 @@ def test_checkout_for_fewer_seats_than_taken_is_refused(acme, stripe_configured)
 
 def test_without_stripe_keys_the_billing_page_says_billing_is_not_configured(acme, settings):
     settings.STRIPE_SECRET_KEY = ""
+    subscription_put(acme.company, seats=10)
     response = acme.login().get("/billing/")
     page = response.content.decode()
     assert response.status_code == 200
