@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ class Banner:
     text: str
 
 
-def banner_for(company: Company, now: timezone.datetime | None = None) -> Banner | None:
+def banner_for(company: Company, now: datetime | None = None) -> Banner | None:
     subscription = subscription_of(company)
     status = subscription.status
     if status == Subscription.Status.TRIALING:

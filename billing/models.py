@@ -6,7 +6,7 @@ starting catalogue and staff edit it afterwards. See docs/billing.md.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -111,12 +111,12 @@ class Subscription(models.Model):
         return self.status in (self.Status.TRIALING, self.Status.ACTIVE, self.Status.PAST_DUE)
 
     @property
-    def grace_ends_at(self) -> timezone.datetime | None:
+    def grace_ends_at(self) -> datetime | None:
         if self.past_due_since is None:
             return None
         return self.past_due_since + timedelta(days=GRACE_DAYS)
 
-    def trial_days_left(self, now: timezone.datetime | None = None) -> int | None:
+    def trial_days_left(self, now: datetime | None = None) -> int | None:
         if self.status != self.Status.TRIALING or self.trial_ends_at is None:
             return None
         left = self.trial_ends_at - (now or timezone.now())

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from billing.limits import seat_usage
-from billing.models import Plan, PlanPrice
+from billing.models import Plan, PlanPrice, Subscription
 from billing.providers import provider_get
 from billing.providers.base import BillingProvider, ProviderError, WebhookInvalid
 from billing.services import subscription_of
@@ -44,6 +44,13 @@ def _to_provider(
             _("The payment service did not answer. Nothing was charged; try again later."),
         )
         return redirect("billing")
+
+
+def _subscribed(subscription: Subscription) -> bool:
+    """Whether the provider holds a live subscription (a second Checkout would double it)."""
+    return bool(subscription.provider_subscription_id) and (
+        subscription.status != Subscription.Status.CANCELED
+    )
 
 
 @panel_view(admin=True)
@@ -75,6 +82,7 @@ def billing_view(request: HttpRequest) -> HttpResponse:
             "subscription": subscription,
             "usage": seat_usage(subscription),
             "configured": provider is not None,
+            "subscribed": _subscribed(subscription),
             "offers": offers,
             "currency": currency,
             "currencies": PlanPrice.Currency.choices,
@@ -87,6 +95,8 @@ def billing_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @panel_view(admin=True)
 def checkout_view(request: HttpRequest) -> HttpResponse:
+    if _subscribed(subscription_of(request.tenant)):
+        return portal_view(request)  # seats and plan of a live subscription change there
     price = (
         PlanPrice.objects.select_related("plan")
         .filter(pk=request.POST.get("price"), is_active=True, plan__is_public=True)

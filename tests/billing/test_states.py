@@ -109,3 +109,12 @@ def test_a_read_only_account_keeps_chatting_but_refuses_changes_until_payment(ac
         ),
     )
     assert _new_branch(admin).status_code == 302
+
+
+def test_the_beat_runs_the_billing_tick_in_the_public_schema(settings):
+    from billing.tasks import billing_tick as task
+    from messenger.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["billing"]
+    assert app.tasks[entry["task"]].name == task.name == "billing.tick"
+    assert entry["options"]["headers"] == {"_schema_name": "public"}

@@ -58,7 +58,9 @@ def _state(company) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {f: getattr(row, f) for f in STATE_FIELDS}
 
 
-def _subscribed_in_stripe(company, seats_then: int, seats_now: int) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _subscribed_in_stripe(  # type: ignore[no-untyped-def]
+    company, seats_then: int, seats_now: int, card: str = "4242424242424242"
+) -> list[dict[str, Any]]:
     """What Checkout leaves in Stripe: a customer paying for the Pro plan (localstripe speaks
     Plans, not Prices: the plan's id stands for the Price id), then a change of seats. Returns
     the events Stripe recorded about it, with the checkout.session.completed event (localstripe
@@ -76,19 +78,20 @@ def _subscribed_in_stripe(company, seats_then: int, seats_now: int) -> list[dict
     )
     meta = {"company_id": str(company.pk)}
     customer = stripe.Customer.create(email="owner@example.com", metadata=meta)
-    card = stripe.PaymentMethod.create(
+    method = stripe.PaymentMethod.create(
         type="card",
-        card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"},
+        card={"number": card, "exp_month": 12, "exp_year": 2040, "cvc": "123"},
     )
-    stripe.PaymentMethod.attach(card.id, customer=customer.id)
-    stripe.Customer.modify(customer.id, invoice_settings={"default_payment_method": card.id})
+    stripe.PaymentMethod.attach(method.id, customer=customer.id)
+    stripe.Customer.modify(customer.id, invoice_settings={"default_payment_method": method.id})
     sub = stripe.Subscription.create(
         customer=customer.id,
         items=[{"plan": price.provider_price_id, "quantity": seats_then}],
         metadata=meta,
     )
     item = sub.to_dict()["items"]["data"][0]["id"]
-    stripe.Subscription.modify(sub.id, items=[{"id": item, "quantity": seats_now}])
+    if seats_now != seats_then:
+        stripe.Subscription.modify(sub.id, items=[{"id": item, "quantity": seats_now}])
     events = [
         e.to_dict()
         for e in stripe.Event.list(limit=100).auto_paging_iter()
@@ -205,6 +208,36 @@ def test_the_billing_page_lists_invoices_from_stripe(acme, base_client, stripe_c
     assert "72 USD" in page  # 3 seats of Pro at 24 USD
     assert 'id="billing-manage"' in page
     assert "Pro" in page
+    # a live subscription changes in the portal, never through a second Checkout
+    assert 'id="billing-subscribed"' in page and "/billing/checkout/" not in page
+
+
+def test_a_failed_payment_makes_the_subscription_past_due_with_a_banner(
+    acme, base_client, stripe_configured
+):
+    events = _subscribed_in_stripe(acme.company, 2, 2, card="4000000000000341")
+    created = next(e for e in events if e["type"] == "customer.subscription.created")
+    sub = created["data"]["object"]
+    # localstripe declines the card but records no invoice.payment_failed: Stripe's is recorded
+    failed = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "invoice.payment_failed",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": f"in_{uuid.uuid4().hex[:14]}",
+                "object": "invoice",
+                "customer": sub["customer"],
+                "parent": {"subscription_details": {"subscription": sub["id"]}},
+            }
+        },
+    }
+    for event in [*events, failed]:
+        assert _deliver(base_client, event).status_code == 200
+    subscription = Subscription.objects.get(company=acme.company)
+    assert subscription.status == "past_due" and subscription.can_write
+    assert "Payment is due" in acme.login().get("/dialogs/").content.decode()
 
 
 def test_checkout_refused_by_the_payment_service_charges_nothing(acme, stripe_configured):
