@@ -144,3 +144,20 @@ def test_every_role_takes_a_seat(acme):
             org.operator_create(
                 email="s2@example.com", full_name="S2", password=PASSWORD, role="supervisor"
             )
+
+
+def test_the_demo_company_is_on_a_paid_plan_even_when_seeded_before_plans_were_data(db):
+    from messenger.kernel.demo import DEMO_SLUG, demo_seed
+    from tenants.companies.models import Company
+
+    demo_seed()
+    demo = Company.objects.get(slug=DEMO_SLUG)
+    subscription = subscription_of(demo)
+    assert (subscription.plan.code, subscription.status, subscription.seats) == (
+        "pro",
+        "active",
+        10,
+    )
+    subscription_put(demo, plan=Plan.objects.get(is_trial=True), status="trialing")
+    demo_seed()
+    assert subscription_of(Company.objects.get(slug=DEMO_SLUG)).plan.code == "pro"
