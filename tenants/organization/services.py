@@ -169,7 +169,7 @@ def operator_create(
         validate_password(password, user=User(email=email, full_name=full_name))
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
-    from billing.limits import seat_ensure_free  # billing reads this package's models
+    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
 
     seat_ensure_free()
     user = User.objects.create_user(email, password, full_name=full_name, role=role)
@@ -232,7 +232,7 @@ def operator_invite(
     email, full_name, role, branches = _clean_person(
         email=email, full_name=full_name, role=role, branch_ids=branch_ids
     )
-    from billing.limits import seat_ensure_free  # billing reads this package's models
+    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
 
     seat_ensure_free(invitation_to=email)
     now = timezone.now()
@@ -310,7 +310,7 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
         validate_password(password, user=User(email=invitation.email, full_name=full_name))
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
-    from billing.limits import seat_ensure_free  # billing reads this package's models
+    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
 
     seat_ensure_free(invitation_to=invitation.email)
     user = User.objects.create_user(
@@ -396,7 +396,7 @@ def operator_deactivate(*, user: User, actor: User) -> User:
 
 @transaction.atomic
 def operator_reactivate(*, user: User) -> User:
-    from billing.limits import seat_ensure_free  # billing reads this package's models
+    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
 
     if not user.is_active:
         seat_ensure_free()

@@ -10,12 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django_tenants.utils import schema_context
 
-from billing.models import Plan, PlanPrice
-from billing.services import subscription_of
+from billing.models import Plan, PlanPrice, Subscription
+from billing.services import subscription_of, subscription_start_trial
 from inboxes.models import Inbox
 from inboxes.services import inbox_create
 from tenants.accounts.models import User
-from tenants.companies.services import company_signup
 from tenants.organization import services as org
 from tenants.organization.models import Invitation
 from tests.billing.conftest import subscription_put
@@ -34,17 +33,9 @@ def test_the_seeded_catalogue_prices_each_paid_plan_per_seat_in_rub_and_usd_mont
     assert "analytics" not in Plan.objects.get(code="start").features
 
 
-def test_a_new_company_starts_a_14_day_trial_with_the_trial_plans_seats(db):
-    company = company_signup(
-        name="Newco",
-        slug="newco-billing",
-        admin_name="Nina",
-        email="nina@newco.example.com",
-        password=PASSWORD,
-        language="en",
-        timezone_name="Europe/Moscow",
-    ).company
-    subscription = subscription_of(company)
+def test_a_new_company_starts_a_14_day_trial_with_the_trial_plans_seats(acme):
+    Subscription.objects.filter(company=acme.company).delete()
+    subscription = subscription_start_trial(company=acme.company)
     trial = Plan.objects.get(is_trial=True)
     assert (subscription.status, subscription.plan, subscription.seats) == (
         "trialing",

@@ -53,6 +53,17 @@ def _deliver(client, event: dict[str, Any], secret: str = WEBHOOK_SECRET):  # ty
     )
 
 
+def _recorded(type_: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """An event as Stripe sends it, for what localstripe does not record."""
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": type_,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
 def _state(company) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     row = Subscription.objects.get(company=company)
     return {f: getattr(row, f) for f in STATE_FIELDS}
@@ -99,23 +110,18 @@ def _subscribed_in_stripe(  # type: ignore[no-untyped-def]
         in (e.data.object.to_dict().get("customer"), e.data.object.to_dict().get("id"))
     ]
     events.sort(key=lambda e: e["created"])
-    checkout = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": "checkout.session.completed",
-        "created": int(time.time()),
-        "data": {
-            "object": {
-                "id": f"cs_test_{uuid.uuid4().hex}",
-                "object": "checkout.session",
-                "mode": "subscription",
-                "client_reference_id": str(company.pk),
-                "customer": customer.id,
-                "subscription": sub.id,
-                "metadata": meta,
-            }
+    checkout = _recorded(
+        "checkout.session.completed",
+        {
+            "id": f"cs_test_{uuid.uuid4().hex}",
+            "object": "checkout.session",
+            "mode": "subscription",
+            "client_reference_id": str(company.pk),
+            "customer": customer.id,
+            "subscription": sub.id,
+            "metadata": meta,
         },
-    }
+    )
     return [checkout, *events]
 
 
@@ -219,20 +225,15 @@ def test_a_failed_payment_makes_the_subscription_past_due_with_a_banner(
     created = next(e for e in events if e["type"] == "customer.subscription.created")
     sub = created["data"]["object"]
     # localstripe declines the card but records no invoice.payment_failed: Stripe's is recorded
-    failed = {
-        "id": f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": "invoice.payment_failed",
-        "created": int(time.time()),
-        "data": {
-            "object": {
-                "id": f"in_{uuid.uuid4().hex[:14]}",
-                "object": "invoice",
-                "customer": sub["customer"],
-                "parent": {"subscription_details": {"subscription": sub["id"]}},
-            }
+    failed = _recorded(
+        "invoice.payment_failed",
+        {
+            "id": f"in_{uuid.uuid4().hex[:14]}",
+            "object": "invoice",
+            "customer": sub["customer"],
+            "parent": {"subscription_details": {"subscription": sub["id"]}},
         },
-    }
+    )
     for event in [*events, failed]:
         assert _deliver(base_client, event).status_code == 200
     subscription = Subscription.objects.get(company=acme.company)
