@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billing.entitlements import FEATURE_NAMES
 from billing.limits import seat_usage
 from billing.models import Plan, PlanPrice, Subscription
 from billing.providers import provider_get
@@ -83,6 +84,9 @@ def billing_view(request: HttpRequest) -> HttpResponse:
             "usage": seat_usage(subscription),
             "configured": provider is not None,
             "subscribed": _subscribed(subscription),
+            "features": [
+                name for code, name in FEATURE_NAMES.items() if subscription.plan.includes(code)
+            ],
             "offers": offers,
             "currency": currency,
             "currencies": PlanPrice.Currency.choices,

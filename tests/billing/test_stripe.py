@@ -266,6 +266,7 @@ def test_without_stripe_keys_the_billing_page_says_billing_is_not_configured(acm
     assert response.status_code == 200
     assert 'id="billing-not-configured"' in page
     assert "Trial" in page and "3 of 10 used" in page
+    assert "Analytics, Supervision, API access" in page  # the fixture plan has every feature
     assert 'id="nav-billing"' in page
 
 
