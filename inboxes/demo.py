@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from billing.models import Plan
+from billing.services import subscription_of, subscription_set_paid
 from inboxes.models import Inbox
 from inboxes.services import inbox_create
 from tenants.accounts.models import User
@@ -35,6 +37,11 @@ DEMO_PEOPLE = [
 ]
 
 
+def _demo_plan_set(company: Company) -> None:
+    """The demo shows every paid feature: Pro, ten seats, no trial."""
+    subscription_set_paid(company=company, plan=Plan.objects.get(code="pro"), seats=10)
+
+
 def demo_seed() -> list[DemoLogin]:
     """Create the demo company and the platform staff login once; later runs keep the data."""
     logins = [
@@ -46,7 +53,10 @@ def demo_seed() -> list[DemoLogin]:
     ]
     if not User.objects.filter(email=STAFF_EMAIL).exists():
         User.objects.create_superuser(STAFF_EMAIL, STAFF_PASSWORD, full_name="Platform Staff")
-    if Company.objects.filter(slug=DEMO_SLUG).exists():
+    demo = Company.objects.filter(slug=DEMO_SLUG).first()
+    if demo is not None:
+        if subscription_of(demo).plan.is_trial:  # seeded before plans were data
+            _demo_plan_set(demo)
         return logins
     with transaction.atomic():
         result = company_signup(
@@ -58,6 +68,7 @@ def demo_seed() -> list[DemoLogin]:
             language="ru",
             timezone_name="Europe/Moscow",
         )
+        _demo_plan_set(result.company)
         with schema_context(result.company.schema_name):
             main = Branch.objects.get(is_default=True)
             main.name, main.region = "Москва", "Moscow"

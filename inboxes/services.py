@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.limits import inbox_ensure_room
 from inboxes.models import Inbox
 from messenger.schema import current_schema
 from tenants.companies.models import Company
@@ -26,6 +27,9 @@ def inbox_create(
     if not name:
         raise ValidationError({"name": [_("Enter the inbox name.")]})
     company = Company.objects.get(schema_name=current_schema())
+    inbox_ensure_room(
+        company=company, active_inboxes=Inbox.objects.filter(archived_at=None).count()
+    )
     inbox = Inbox.objects.create(
         name=name,
         public_key="pk_" + secrets.token_urlsafe(18),

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from billing.models import FEATURES, Plan, Subscription
 from tenants.accounts.models import User
 from tenants.companies.models import Company
 from tenants.companies.services import company_signup
@@ -44,6 +45,16 @@ class TenantWorld:
         return client
 
 
+def _roomy_plan() -> Plan:
+    """The fixture companies' plan: every feature and no seat or inbox limit, so tests that add
+    many people or inboxes never meet one (tests/billing sets the limits it checks)."""
+    plan, _ = Plan.objects.get_or_create(
+        code="fixture",
+        defaults={"name": "Fixture", "is_public": False, "features": list(FEATURES)},
+    )
+    return plan
+
+
 def _make_company(slug: str) -> TenantWorld:
     admin_email = ADMIN_EMAIL.format(slug=slug)
     result = company_signup(
@@ -55,6 +66,7 @@ def _make_company(slug: str) -> TenantWorld:
         language="en",
         timezone_name="Europe/Moscow",
     )
+    Subscription.objects.filter(company=result.company).update(plan=_roomy_plan(), seats=10_000)
     with schema_context(result.company.schema_name):
         north = branch_create(name="North", region="Murmansk Oblast", timezone_name="Europe/Moscow")
         branch_create(name="South", region="Krasnodar Krai", timezone_name="Europe/Moscow")

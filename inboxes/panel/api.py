@@ -10,6 +10,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, UploadedFile
 
+from billing.entitlements import feature_ensure
 from inboxes.conversations import attachments, selectors, services
 from inboxes.conversations.payloads import conversation_payload, message_payload
 from inboxes.conversations.schemas import MessageIn
@@ -203,6 +204,7 @@ def take(request: AuthenticatedRequest, conversation_id: int) -> dict[str, Any]:
 def end_visitor_sessions(request: AuthenticatedRequest, conversation_id: int) -> dict[str, Any]:
     """End every session of the dialog's visitor (supervisors and admins): their tokens stop
     working and their open sockets close; their next visit starts as a new visitor."""
+    feature_ensure(request.tenant, "supervision")
     conversation = selectors.conversation_for_user(user=request.user, pk=conversation_id)
     visitor_sessions_end(contact=conversation.contact, actor=request.user)
     return conversation_payload(conversation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from billing.entitlements import feature_required
 from inboxes.models.message import BODY_MAX_LENGTH
 from tenants.accounts.permissions import AuthenticatedRequest, panel_view
 from tenants.organization.onboarding import onboarding_checklist
@@ -22,5 +23,6 @@ def dialogs_view(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @panel_view(supervisor=True)
+@feature_required("analytics")
 def analytics_view(request: HttpRequest) -> HttpResponse:
     return render(request, "inboxes/analytics.html", {"section": "analytics"})

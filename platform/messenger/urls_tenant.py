@@ -1,7 +1,7 @@
 """URLs of a company's host: the operator panel and its JSON API."""
 
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import include, path
 
 from inboxes.conversations.files_view import attachment_file_view
 from inboxes.panel import inbox_views as inbox_pages
@@ -77,4 +77,5 @@ urlpatterns = [
     path("settings/branches/<int:pk>/hours/", routing_views.branch_hours_view, name="branch-hours"),
     path("invite/<str:token>/", org_views.invitation_accept_view, name="invitation-accept"),
     path("api/v1/", api.urls),
+    path("billing/", include("billing.urls")),
 ]

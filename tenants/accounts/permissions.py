@@ -51,3 +51,20 @@ def panel_view(*, admin: bool = False, supervisor: bool = False) -> Callable[[Vi
         return wrapped
 
     return decorator
+
+
+def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Platform staff on the base host only; a company host never serves the console."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        company = getattr(request, "tenant", None)
+        if company is not None and company.pk:
+            raise Http404
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url="console-login")
+        if not (request.user.is_staff and request.user.is_active):
+            return render(request, "errors/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped

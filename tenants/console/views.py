@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tenants.accounts.permissions import AuthenticatedRequest
+from tenants.accounts.permissions import AuthenticatedRequest, staff_view
 from tenants.accounts.ratelimits import RateLimitedLoginView
 from tenants.companies.models import Company
 from tenants.console import selectors, services
@@ -26,23 +23,6 @@ def _client(request: HttpRequest) -> dict[str, Any]:
         "ip_address": request.META.get("REMOTE_ADDR"),
         "user_agent": request.headers.get("User-Agent", ""),
     }
-
-
-def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Platform staff on the base host only; a company host never serves the console."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        company = getattr(request, "tenant", None)
-        if company is not None and company.pk:
-            raise Http404
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), login_url="console-login")
-        if not (request.user.is_staff and request.user.is_active):
-            return render(request, "errors/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class ConsoleLoginView(RateLimitedLoginView):

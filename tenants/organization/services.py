@@ -171,6 +171,9 @@ def operator_create(
         validate_password(password, user=User(email=email, full_name=full_name))
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
+    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
+
+    seat_ensure_free()
     user = User.objects.create_user(email, password, full_name=full_name, role=role)
     BranchMembership.objects.bulk_create(BranchMembership(branch=b, user=user) for b in branches)
     _company_user_count_refresh()
@@ -231,6 +234,9 @@ def operator_invite(
     email, full_name, role, branches = _clean_person(
         email=email, full_name=full_name, role=role, branch_ids=branch_ids
     )
+    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
+
+    seat_ensure_free(invitation_to=email)
     now = timezone.now()
     # A fresh invitation replaces any pending one for the same address.
     replaced = list(
@@ -306,6 +312,9 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
         validate_password(password, user=User(email=invitation.email, full_name=full_name))
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
+    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
+
+    seat_ensure_free(invitation_to=invitation.email)
     user = User.objects.create_user(
         invitation.email, password, full_name=full_name, role=invitation.role
     )
@@ -400,6 +409,10 @@ def operator_capacity_set(*, user: User, capacity: int | None) -> User:
 
 @transaction.atomic
 def operator_reactivate(*, user: User) -> User:
+    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
+
+    if not user.is_active:
+        seat_ensure_free()
     user.is_active = True
     user.deactivated_at = None
     user.save(update_fields=["is_active", "deactivated_at"])

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "messenger.tenancy.SuspendedCompanyMiddleware",
+    "billing.access.ReadOnlyAccountMiddleware",  # unpaid: no changes, chats go on
     "messenger.logs.RequestContextMiddleware",
 ]
 

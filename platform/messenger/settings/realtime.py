@@ -44,4 +44,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": env.float("DEADLINE_SWEEP_SECONDS", default=5.0),
         "options": {"expires": 5, "headers": {"_schema_name": "public"}},
     },
+    # Trial reminders and unpaid subscriptions moving on (billing/trial.py).
+    "billing": {
+        "task": "billing.tick",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 15 * 60, "headers": {"_schema_name": "public"}},
+    },
 }

@@ -1,0 +1,80 @@
+"""Billing fixtures: a real localstripe server on a free port, and the company's subscription
+put in a given state."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import stripe
+
+from billing.models import Subscription
+from tests.processes import wait_for
+
+WEBHOOK_SECRET = "whsec_test_billing"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback)
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answered (401 without a key)
+    except OSError:
+        return False
+
+
+@dataclass
+class LocalStripe:
+    api_base: str
+
+
+@pytest.fixture(scope="session")
+def localstripe_server() -> Iterator[LocalStripe]:
+    """localstripe (a stateful Stripe-compatible server) for the whole run."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api_base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(api_base + "/v1/customers"), what="localstripe start")
+        yield LocalStripe(api_base=api_base)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def stripe_configured(localstripe_server: LocalStripe, settings) -> Iterator[LocalStripe]:  # type: ignore[no-untyped-def]
+    """Billing configured against localstripe (keys as in production, another API base)."""
+    before = stripe.api_base
+    settings.STRIPE_SECRET_KEY = "sk_test_billing"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = localstripe_server.api_base
+    try:
+        yield localstripe_server
+    finally:
+        stripe.api_base = before
+
+
+def subscription_put(company, **fields) -> Subscription:  # type: ignore[no-untyped-def]
+    """Change the company's subscription row (and forget the copy cached on the instance)."""
+    Subscription.objects.filter(company=company).update(**fields)
+    company.refresh_from_db()
+    if hasattr(company, "_state"):
+        company._state.fields_cache.pop("subscription", None)
+    return Subscription.objects.get(company=company)
