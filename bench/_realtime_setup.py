@@ -243,6 +243,16 @@ def environment_prepare(redis_db: int | None) -> dict[str, Any]:
     }
 
 
+def _seats_for(schema_name: str, seats: int) -> None:
+    """The bench company pays for enough seats for every operator it seeds."""
+    from billing.models import Plan
+    from billing.services import subscription_set_paid
+    from tenants.companies.models import Company
+
+    company = Company.objects.get(schema_name=schema_name)
+    subscription_set_paid(company=company, plan=Plan.objects.get(code="pro"), seats=seats)
+
+
 def seed_company(out: str, operators: int, contacts: int, conversations: int) -> None:
     """Inside Django (`manage.py shell`): the demo company, operators with panel sessions,
     contacts with visitor tokens, and a conversation for each of the first `conversations`."""
@@ -256,6 +266,7 @@ def seed_company(out: str, operators: int, contacts: int, conversations: int) ->
     from tenants.organization.services import operator_create
 
     demo_seed()
+    _seats_for(SCHEMA, operators + 10)
     with schema_context(SCHEMA):
         inbox = Inbox.objects.get()
         sessions = []

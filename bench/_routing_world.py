@@ -194,6 +194,8 @@ def world_make(plan: Plan) -> World:
     from django.db import connection
     from django_tenants.utils import schema_context
 
+    from billing.models import Plan
+    from billing.services import subscription_set_paid
     from inboxes.services import inbox_create
     from tenants.accounts.models import User
     from tenants.companies.services import company_signup
@@ -210,6 +212,9 @@ def world_make(plan: Plan) -> World:
         timezone_name="UTC",
     )
     schema = result.company.schema_name
+    subscription_set_paid(
+        company=result.company, plan=Plan.objects.get(code="pro"), seats=plan.operators + 10
+    )
     with schema_context(schema):
         branch = Branch.objects.get(is_default=True)  # where conversation_start routes to
         ids = []
