@@ -19,12 +19,12 @@ from channels.layers import get_channel_layer
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
-from inboxes.conversations import selectors
+from inboxes.conversations import events, selectors
 from inboxes.conversations.payloads import message_payload, receipts_payload
 from inboxes.models import Conversation
 from inboxes.visitors.context import VisitorContext, WidgetError, visitor_for_ticket
 from messenger.db_async import in_schema
-from messenger.realtime import COMPANY_GROUP, RESYNC_HANDLER, SESSION_ENDED, group
+from messenger.realtime import COMPANY_GROUP, CONTACT_GROUP, RESYNC_HANDLER, SESSION_ENDED, group
 
 KEEPALIVE_SECONDS = 15
 
@@ -70,7 +70,7 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponseBase:
     layer = get_channel_layer()
     channel = await layer.new_channel()
     names = [
-        group("contact", ctx.contact.pk, schema_name=schema),
+        group(CONTACT_GROUP, ctx.contact.pk, schema_name=schema),
         group(COMPANY_GROUP, schema_name=schema),
     ]
     for name in names:
@@ -82,9 +82,9 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponseBase:
             if conversation_id is not None and after is not None:
                 missed, receipts = await in_schema(schema, _missed, ctx, conversation_id, after)
                 for payload in missed:
-                    yield _frame("message.created", payload, payload["seq"])
+                    yield _frame(events.MESSAGE_CREATED, payload, payload["seq"])
                 if receipts is not None:
-                    yield _frame("message.receipts", receipts)
+                    yield _frame(events.MESSAGE_RECEIPTS, receipts)
             while True:
                 try:
                     message = await asyncio.wait_for(layer.receive(channel), KEEPALIVE_SECONDS)
@@ -97,7 +97,7 @@ async def visitor_event_stream(request: HttpRequest) -> HttpResponseBase:
                 if message.get("type") == RESYNC_HANDLER:
                     return  # events were lost: the widget reconnects and replays what it lacks
                 payload = json.loads(message["frame"]).get("payload", {})  # messenger.realtime
-                seq = payload.get("seq") if message.get("event") == "message.created" else None
+                seq = payload.get("seq") if message.get("event") == events.MESSAGE_CREATED else None
                 yield _frame(message.get("event", "event"), payload, seq)
         finally:
             for name in names:

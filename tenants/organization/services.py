@@ -1,35 +1,28 @@
-"""Company set-up services: branches, operators, roles, invitations, deactivation.
+"""Company set-up services: branches, operators, roles, deactivation (invitations are in
+invitations.py).
 
 All run inside the company's schema (the caller's request or task has selected it).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import zoneinfo
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Iterable
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messenger.kernel import events as domain
 from messenger.realtime import SESSION_ENDED, USER_GROUP, group, publish_on_commit
 from messenger.schema import current_schema
-from messenger.tasks import enqueue_on_commit
 from tenants.accounts.models import User
 from tenants.companies.models import Company
-from tenants.organization.models import Branch, BranchMembership, Invitation
+from tenants.organization.models import Branch, BranchMembership
 
 ROLES = {choice.value for choice in User.Role}
 
@@ -120,7 +113,7 @@ def branch_set_default(*, branch: Branch) -> Branch:
     return branch
 
 
-def _clean_person(
+def person_clean(
     *, email: str, full_name: str, role: str, branch_ids: Iterable[int]
 ) -> tuple[str, str, str, list[Branch]]:
     errors: dict[str, list[str]] = {}
@@ -145,7 +138,7 @@ def _clean_person(
     return email, (full_name or "").strip(), role, branches
 
 
-def _company_user_count_refresh() -> None:
+def company_user_count_refresh() -> None:
     Company.objects.filter(schema_name=current_schema()).update(
         user_count=User.objects.filter(is_active=True).count()
     )
@@ -162,7 +155,7 @@ def operator_create(
     actor: User | None = None,
 ) -> User:
     """Create a person directly with a password the admin hands over."""
-    email, full_name, role, branches = _clean_person(
+    email, full_name, role, branches = person_clean(
         email=email, full_name=full_name, role=role, branch_ids=branch_ids
     )
     if not full_name:
@@ -176,7 +169,7 @@ def operator_create(
     seat_ensure_free()
     user = User.objects.create_user(email, password, full_name=full_name, role=role)
     BranchMembership.objects.bulk_create(BranchMembership(branch=b, user=user) for b in branches)
-    _company_user_count_refresh()
+    company_user_count_refresh()
     return user
 
 
@@ -189,147 +182,6 @@ def branchless_operator_warning(*, name: str, role: str, branch_count: int) -> s
         "%(name)s is an operator in no branch: no chats will come to them until you add "
         "them to a branch."
     ) % {"name": name}
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class InvitationSent:
-    invitation: Invitation
-    replaced: list[Invitation]  # the pending invitations to the same address it revoked
-
-    def replaced_summary(self) -> str | None:
-        """What the new invitation replaced, in words, or None when it replaced nothing."""
-        if not self.replaced:
-            return None
-        previous = self.replaced[0]
-        return _(
-            "It replaces the invitation of %(date)s as %(role)s; the link in that email no "
-            "longer works."
-        ) % {
-            "date": formats.date_format(
-                timezone.localtime(previous.created_at), "SHORT_DATETIME_FORMAT"
-            ),
-            "role": previous.get_role_display(),
-        }
-
-
-@transaction.atomic
-def operator_invite(
-    *,
-    email: str,
-    full_name: str,
-    role: str,
-    branch_ids: Iterable[int],
-    actor: User,
-    accept_url_for: Callable[[str], str],
-) -> InvitationSent:
-    """Email an expiring link to join; the token itself is never stored. A pending invitation
-    to the same address is revoked: the result says which.
-
-    `accept_url_for(token)` builds the absolute link on the company's host.
-    """
-    email, full_name, role, branches = _clean_person(
-        email=email, full_name=full_name, role=role, branch_ids=branch_ids
-    )
-    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
-
-    seat_ensure_free(invitation_to=email)
-    now = timezone.now()
-    # A fresh invitation replaces any pending one for the same address.
-    replaced = list(
-        Invitation.objects.select_for_update()
-        .filter(email=email, accepted_at=None, revoked_at=None, expires_at__gt=now)
-        .order_by("-created_at")
-    )
-    Invitation.objects.filter(email=email, accepted_at=None, revoked_at=None).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        email=email,
-        full_name=full_name,
-        role=role,
-        token_hash=_token_hash(token),
-        invited_by=actor,
-        expires_at=now + timedelta(hours=settings.INVITATION_TTL_HOURS),
-    )
-    invitation.branches.set(branches)
-    enqueue_on_commit(
-        "tenants.organization.tasks.invitation_email_send", invitation.pk, accept_url_for(token)
-    )
-    return InvitationSent(invitation=invitation, replaced=replaced)
-
-
-def invitation_email_send(*, invitation_id: int, accept_url: str) -> bool:
-    """Email a pending invitation in the company's language; False when no longer pending."""
-    invitation = Invitation.objects.select_related("invited_by").filter(pk=invitation_id).first()
-    if invitation is None or not invitation.is_pending:
-        return False
-    company = Company.objects.get(schema_name=current_schema())
-    actor_name = invitation.invited_by.full_name if invitation.invited_by else company.name
-    with translation.override(company.language):
-        context = {
-            "company": company,
-            "invitation": invitation,
-            "url": accept_url,
-            "actor_name": actor_name,
-            "hours": settings.INVITATION_TTL_HOURS,
-        }
-        subject = _("%(actor)s invites you to %(company)s on Messenger") % {
-            "actor": actor_name,
-            "company": company.name,
-        }
-        body = render_to_string("organization/email/invitation.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
-    return True
-
-
-def invitation_by_token(token: str) -> Invitation | None:
-    """The pending invitation for this token, or None when unknown, used, revoked or expired."""
-    invitation = Invitation.objects.filter(token_hash=_token_hash(token or "")).first()
-    if invitation is None or not invitation.is_pending:
-        return None
-    return invitation
-
-
-@transaction.atomic
-def invitation_accept(*, token: str, full_name: str, password: str) -> User:
-    """Turn a pending invitation into a user with the invited role and branches."""
-    invitation = (
-        Invitation.objects.select_for_update().filter(token_hash=_token_hash(token or "")).first()
-    )
-    if invitation is None or not invitation.is_pending:
-        raise ValidationError(
-            _("This invitation link is invalid or has expired."), code="invalid_invitation"
-        )
-    full_name = (full_name or "").strip() or invitation.full_name
-    if not full_name:
-        raise ValidationError({"full_name": [_("Enter your name.")]})
-    if User.objects.filter(email=invitation.email).exists():
-        raise ValidationError(_("This invitation has already been used."))
-    try:
-        validate_password(password, user=User(email=invitation.email, full_name=full_name))
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-    from billing.limits import seat_ensure_free  # the paid seats (docs/billing.md)
-
-    seat_ensure_free(invitation_to=invitation.email)
-    user = User.objects.create_user(
-        invitation.email, password, full_name=full_name, role=invitation.role
-    )
-    BranchMembership.objects.bulk_create(
-        BranchMembership(branch=b, user=user) for b in invitation.branches.all()
-    )
-    invitation.accepted_at = timezone.now()
-    invitation.save(update_fields=["accepted_at"])
-    _company_user_count_refresh()
-    return user
-
-
-@transaction.atomic
-def invitation_revoke(*, invitation: Invitation) -> None:
-    Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(revoked_at=timezone.now())
 
 
 def _other_active_admin_exists(user: User) -> bool:
@@ -392,7 +244,7 @@ def operator_deactivate(*, user: User, actor: User) -> User:
     user_sessions_end(user=user)
     # Open panel sockets close too (the consumer ends on this event).
     publish_on_commit(SESSION_ENDED, {"user_id": user.pk}, to=[group(USER_GROUP, user.pk)])
-    _company_user_count_refresh()
+    company_user_count_refresh()
     return user
 
 
@@ -416,7 +268,7 @@ def operator_reactivate(*, user: User) -> User:
     user.is_active = True
     user.deactivated_at = None
     user.save(update_fields=["is_active", "deactivated_at"])
-    _company_user_count_refresh()
+    company_user_count_refresh()
     return user
 
 

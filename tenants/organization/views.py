@@ -19,7 +19,7 @@ from tenants.accounts.models import User
 from tenants.accounts.permissions import AuthenticatedRequest, panel_view
 from tenants.companies.forms import CompanySettingsForm
 from tenants.companies.services import company_settings_update
-from tenants.organization import selectors, services
+from tenants.organization import invitations, selectors, services
 from tenants.organization.forms import (
     BranchForm,
     InvitationAcceptForm,
@@ -131,7 +131,7 @@ def invite_view(request: AuthenticatedRequest) -> HttpResponse:
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            sent = services.operator_invite(
+            sent = invitations.operator_invite(
                 email=data["email"],
                 full_name=data["full_name"],
                 role=data["role"],
@@ -252,19 +252,19 @@ def operator_active_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
 @require_POST
 @panel_view(admin=True)
 def invitation_revoke_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    services.invitation_revoke(invitation=get_object_or_404(Invitation, pk=pk))
+    invitations.invitation_revoke(invitation=get_object_or_404(Invitation, pk=pk))
     messages.success(request, _("Invitation revoked."))
     return redirect("team")
 
 
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = services.invitation_by_token(token)
+    invitation = invitations.invitation_by_token(token)
     if invitation is None:
         return render(request, "organization/invitation_invalid.html", status=404)
     form = InvitationAcceptForm(request.POST or None, initial={"full_name": invitation.full_name})
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.invitation_accept(
+            user = invitations.invitation_accept(
                 token=token,
                 full_name=form.cleaned_data["full_name"],
                 password=form.cleaned_data["password"],

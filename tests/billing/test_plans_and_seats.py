@@ -15,6 +15,7 @@ from billing.services import subscription_of, subscription_start_trial
 from inboxes.models import Inbox
 from inboxes.services import inbox_create
 from tenants.accounts.models import User
+from tenants.organization import invitations
 from tenants.organization import services as org
 from tenants.organization.models import Invitation
 from tests.billing.conftest import subscription_put
@@ -110,9 +111,9 @@ def test_accepting_an_invitation_takes_the_seat_it_already_holds(acme):
     _fill_seats(acme)  # the fixture's pending invitation is one of the seats
     with schema_context(acme.company.schema_name):
         invitation = Invitation.objects.get(email="invited@example.com")
-        invitation.token_hash = org._token_hash("tok")
+        invitation.token_hash = invitations._token_hash("tok")
         invitation.save(update_fields=["token_hash"])
-        user = org.invitation_accept(token="tok", full_name="Ivy", password=PASSWORD)
+        user = invitations.invitation_accept(token="tok", full_name="Ivy", password=PASSWORD)
         assert user.is_active
 
 

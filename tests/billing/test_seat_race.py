@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 from billing.limits import seat_usage
 from billing.models import Subscription
 from tenants.accounts.models import User
-from tenants.organization import services as org
+from tenants.organization import invitations
 from tenants.organization.models import Invitation
 
 
@@ -33,7 +33,7 @@ def test_two_invitations_at_once_cannot_both_take_the_last_seat(live_db):
             with schema_context(world.company.schema_name):
                 admin = User.objects.get(email=world.admin_email)
                 start.wait(timeout=30)
-                org.operator_invite(
+                invitations.operator_invite(
                     email=email,
                     full_name="",
                     role="operator",

@@ -1,16 +1,13 @@
-"""WebSocket consumers. Small by design: authenticate, authorise, join the right groups,
-forward events, and hand client actions (send, receipts, typing, resume) to services.
-
-Frames are JSON objects with a `type`. A malformed or unknown frame, or one with text PostgreSQL
-cannot store (NUL, lone surrogates), gets an `error` frame; the socket stays open. Every ORM
-call runs inside the company's schema (`in_schema`).
+"""The consumers' common part: frames in (checked, throttled, handed to services), events out,
+idle timeout, resume by sequence. Frames are JSON objects with a `type`; a malformed or
+unknown one, or one with text PostgreSQL cannot store, gets an `error` frame and the socket
+stays open. Every ORM call runs inside the company's schema (`in_schema`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import uuid
 from contextlib import nullcontext
 from typing import Any
@@ -21,21 +18,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import translation
 
-from inboxes import presence
-from inboxes.conversations import events, recipients, selectors, services
+from inboxes.conversations import events, selectors, services
 from inboxes.conversations.payloads import message_payload
 from inboxes.models import Conversation
 from inboxes.realtime import frames
-from inboxes.realtime.auth import panel_user_for_scope
-from inboxes.realtime.throttle import Throttle, throttle_for
-from inboxes.routing.escalation import conversation_opened
-from inboxes.visitors.context import WidgetError, visitor_for_ticket
-from inboxes.visitors.ratelimits import MESSAGE_LIMITED
+from inboxes.visitors.context import WidgetError
 from messenger.db_async import in_schema
-from messenger.i18n import LANGUAGE_CODES
 from messenger.realtime import COMPANY_GROUP, RESYNC_FRAME, group
-
-log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT_SECONDS = 70  # clients ping every 25 s
 CLOSE_UNAUTHORISED = 4401
@@ -235,184 +224,3 @@ class BaseConsumer(AsyncWebsocketConsumer):
     def typing_allowed(self, conversation_id: int, is_typing: bool) -> bool:
         gate = self.__dict__.setdefault("_typing_gate", frames.TypingGate())
         return gate.allowed(conversation_id, is_typing)
-
-
-class VisitorConsumer(BaseConsumer):
-    """`/ws/widget/?ticket=…&site=…&lang=…`: one visitor (all their tabs join the contact's
-    group). The ticket is a one-time stand-in for the visitor's token (`POST
-    /widget/v1/tickets`); `lang` is the widget's language (else the inbox's), which refusals
-    are written in."""
-
-    # The company was suspended or deleted: the widget treats it as a refused socket and stops.
-    ended_close_code = CLOSE_FORBIDDEN
-
-    throttles: dict[str, Throttle | None]
-
-    async def connect(self) -> None:
-        from urllib.parse import parse_qs
-
-        query = parse_qs(self.scope.get("query_string", b"").decode())
-        ticket = (query.get("ticket") or [""])[0]
-        headers = _headers(self.scope)
-        # The widget frame (on the base host) names the site it is embedded in, as its HTTP
-        # requests do with the X-Widget-Site header; only trusted with the base host's Origin.
-        site = (query.get("site") or [""])[0]
-        if site:
-            headers["X-Widget-Site"] = site
-        try:
-            ctx = await in_schema("public", visitor_for_ticket, ticket, headers)
-        except WidgetError as exc:
-            await self.close(CLOSE_FORBIDDEN if exc.status == 403 else CLOSE_UNAUTHORISED)
-            return
-        self.schema_name = ctx.company.schema_name
-        self.contact_id = ctx.contact.pk
-        self.inbox_id = ctx.inbox.pk
-        lang = (query.get("lang") or [""])[0]
-        self.language = lang if lang in LANGUAGE_CODES else ctx.inbox.language
-        self.throttles = {
-            "message.send": throttle_for("RATELIMIT_WIDGET_MESSAGE_VISITOR"),
-            "typing": throttle_for("RATELIMIT_WIDGET_TYPING_VISITOR"),
-        }
-        await self.join([recipients.contact_group(self.contact_id, schema_name=self.schema_name)])
-        await self.accept()
-        self._arm_idle_timer()
-
-    side = "visitor"
-
-    async def admit(self, kind: str, frame: dict[str, Any]) -> bool:
-        """Messages and typing signals spend the visitor's buckets. A message over the limit
-        gets an error frame saying when to retry (the widget keeps it and sends it again then);
-        a typing signal over the limit is dropped. Either kind past the strikes closes the
-        socket with 4429 after an error frame."""
-        throttle = self.throttles.get(kind)
-        if throttle is None:
-            return True
-        verdict = throttle.hit((self.schema_name, self.contact_id))
-        if verdict.allowed:
-            return True
-        if verdict.abusive or kind == "message.send":
-            await self.send_json(
-                frames.rate_limited_error(
-                    str(MESSAGE_LIMITED), frame.get("client_id"), verdict.retry_after
-                )
-            )
-        if verdict.abusive:
-            log.warning("socket rate limit abused", extra={"ratelimit": kind})
-            await self.close(CLOSE_RATE_LIMITED)
-        return False
-
-    def _conversation(self, conversation_id: int) -> Conversation:
-        return Conversation.objects.select_related("assignee").get(
-            pk=conversation_id, contact_id=self.contact_id, inbox_id=self.inbox_id
-        )
-
-    def _message_store(
-        self, conversation_id: int, frame: dict[str, Any], client_id: uuid.UUID, ids: list[int]
-    ) -> Any:
-        # One query both checks the conversation is this visitor's and locks it.
-        message, _ = services.visitor_message_create(
-            conversation_id=conversation_id,
-            contact_id=self.contact_id,
-            inbox_id=self.inbox_id,
-            body=frame.get("body"),
-            client_id=client_id,
-            attachment_ids=ids,
-        )
-        return message
-
-    def _mark_receipts(self, conversation: Conversation, frame: dict[str, Any]) -> None:
-        services.visitor_receipts_mark(
-            conversation=conversation,
-            delivered_seq=frame.get("delivered_seq"),
-            read_seq=frame.get("read_seq"),
-        )
-
-
-class OperatorConsumer(BaseConsumer):
-    """`/ws/panel/` on a company host, authenticated by the panel's session cookie."""
-
-    async def connect(self) -> None:
-        found = await in_schema("public", panel_user_for_scope, self.scope)
-        if found is None:
-            await self.close(CLOSE_UNAUTHORISED)
-            return
-        company, user = found
-        self.schema_name, self.user = company.schema_name, user
-        self.socket_id = uuid.uuid4().hex[:12]
-        schema = self.schema_name
-        audience = (
-            recipients.staff_group(schema_name=schema)
-            if user.is_supervisor_or_admin
-            else recipients.pool_group(schema_name=schema)
-        )
-        await self.join([recipients.user_group(user.pk, schema_name=schema), audience])
-        await self.accept()
-        self._arm_idle_timer()
-        await in_schema(
-            schema, presence.operator_socket_opened, user=user, socket_id=self.socket_id
-        )
-
-    async def disconnect(self, code: int) -> None:
-        await super().disconnect(code)
-        if getattr(self, "user", None) is None:
-            return
-        await in_schema(
-            self.schema_name,
-            presence.operator_socket_closed,
-            user_id=self.user.pk,
-            socket_id=self.socket_id,
-        )
-
-    async def on_ping(self) -> None:
-        await in_schema(
-            self.schema_name,
-            presence.operator_socket_pinged,
-            user_id=self.user.pk,
-            socket_id=self.socket_id,
-        )
-
-    async def realtime_event(self, message: dict[str, Any]) -> None:
-        if message["event"] == events.SESSION_ENDED:
-            await self.end_session()
-            return
-        if self._seen(message["id"]):
-            return
-        await super().realtime_event(message)
-
-    async def realtime_resync(self, message: dict[str, Any]) -> None:
-        if self._seen(message.get("id")):
-            return
-        await self.on_ping()  # Redis may have come back empty: be present again at once
-        await super().realtime_resync(message)
-
-    def _seen(self, fingerprint: str | None) -> bool:
-        """A supervisor who also holds the chat is in both `staff` and `user.<id>`: the same
-        event arrives twice, back to back (with the same publish id). Forward it once."""
-        return self.__dict__.setdefault("_recent", frames.RecentIds()).seen(fingerprint)
-
-    side = "operator"
-
-    def _conversation(self, conversation_id: int) -> Conversation:
-        user = type(self.user).objects.get(pk=self.user.pk, is_active=True)
-        return selectors.conversation_for_user(user=user, pk=conversation_id)
-
-    def actions(self) -> dict[str, Any]:
-        return {**super().actions(), "open": self.open}
-
-    async def open(self, frame: dict[str, Any]) -> None:
-        """The operator looks at the dialog: for its assignee, the escalation timer stops."""
-        conversation_id = frames.int_field(frame, "conversation_id")
-        await in_schema(
-            self.schema_name,
-            lambda: conversation_opened(
-                conversation=self._conversation(conversation_id), user=self.user
-            ),
-        )
-
-    def _mark_receipts(self, conversation: Conversation, frame: dict[str, Any]) -> None:
-        services.operator_receipts_mark(
-            conversation=conversation,
-            user=self.user,
-            delivered_seq=frame.get("delivered_seq"),
-            read_seq=frame.get("read_seq"),
-        )
