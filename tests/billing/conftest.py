@@ -3,10 +3,6 @@ put in a given state."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,25 +10,9 @@ import pytest
 import stripe
 
 from billing.models import Subscription
-from tests.processes import wait_for
+from tests.billing.localstripe import localstripe_run
 
 WEBHOOK_SECRET = "whsec_test_billing"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback)
-            return True
-    except urllib.error.HTTPError:
-        return True  # it answered (401 without a key)
-    except OSError:
-        return False
 
 
 @dataclass
@@ -43,19 +23,8 @@ class LocalStripe:
 @pytest.fixture(scope="session")
 def localstripe_server() -> Iterator[LocalStripe]:
     """localstripe (a stateful Stripe-compatible server) for the whole run."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    api_base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(api_base + "/v1/customers"), what="localstripe start")
+    with localstripe_run() as api_base:
         yield LocalStripe(api_base=api_base)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture

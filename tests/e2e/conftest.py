@@ -215,10 +215,15 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
 
 @contextlib.contextmanager
 def run_stack(
-    tmp_path_factory: pytest.TempPathFactory, *, redis_url: str | None = None, name: str = "e2e"
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    redis_url: str | None = None,
+    name: str = "e2e",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[LiveStack]:
     """A stack in a database of its own. `redis_url` (cache, channel layer, presence) defaults
-    to REDIS_URL; the Celery broker always takes a free database of REDIS_URL's server."""
+    to REDIS_URL; the Celery broker always takes a free database of REDIS_URL's server.
+    `extra_env`: more settings for its processes (the billing test's Stripe keys)."""
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/messenger")
     broker_redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
     redis_url = redis_url or broker_redis_url
@@ -265,6 +270,7 @@ def run_stack(
         "LOG_JSON": "0",
         "DEMO_PAGE": "1",  # /demo/ (off in production, where DEBUG is off too)
         "PYTHONPATH": os.pathsep.join([str(REPO_DIR), str(REPO_DIR / "platform")]),
+        **(extra_env or {}),
     }
     env.pop("CSRF_TRUSTED_ORIGINS", None)
     stack = LiveStack(port=port, env=env, email_dir=email_dir, log_dir=log_dir, database=database)
