@@ -56,8 +56,10 @@ def totp_now(device) -> str:  # type: ignore[no-untyped-def]
 
 def staff_login(client, staff: User):  # type: ignore[no-untyped-def]
     """Log `client` into the console as `staff` past both factors (password and TOTP code)."""
+    from django.db import connection
     from django_otp import DEVICE_ID_SESSION_KEY
 
+    connection.set_schema_to_public()  # staff live in the public schema
     client.force_login(staff)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = staff_device(staff).persistent_id

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "messenger.cache_headers.SignedInJsonNoStoreMiddleware",
     "messenger.i18n.CompanyLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tenants.console.access_middleware.StaffAccessMiddleware",  # staff visits: read-only, timed
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "messenger.tenancy.SuspendedCompanyMiddleware",
     "billing.access.ReadOnlyAccountMiddleware",  # unpaid: no changes, chats go on
