@@ -117,23 +117,26 @@ def staff_access_enter(request: HttpRequest, *, token: str, company: Company) ->
     if found is None:
         return False
     user, claims = found
+    access_id = claims.get("a")
+    if not isinstance(access_id, int) or not user.is_company_admin:
+        return False
     now = timezone.now()
     opened = StaffAccess.objects.filter(
-        pk=claims.get("a"),
+        pk=access_id,
         company=company,
         admin_user_id=user.pk,
         handoff_used_at__isnull=True,
         ended_at__isnull=True,
         expires_at__gt=now,
     ).update(handoff_used_at=now)
-    if not opened or not user.is_company_admin:
+    if not opened:
         return False
     # django.contrib.auth.login without its signal: the admin's last_login must not change.
     request.session.flush()
     request.session[USER_SESSION_KEY] = user._meta.pk.value_to_string(user)
     request.session[BACKEND_SESSION_KEY] = _BACKEND
     request.session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    request.session[SESSION_KEY] = claims["a"]
+    request.session[SESSION_KEY] = access_id
     request.user = user
     rotate_token(request)
     return True
@@ -145,7 +148,9 @@ def session_access(request: HttpRequest) -> StaffAccess | None:
     if access_id is None:
         return None
     company = getattr(request, "tenant", None)
-    return StaffAccess.objects.filter(pk=access_id, company_id=getattr(company, "pk", None)).first()
+    if company is None:
+        return None
+    return StaffAccess.objects.filter(pk=access_id, company=company).first()
 
 
 def staff_access_end(
