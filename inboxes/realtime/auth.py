@@ -14,6 +14,7 @@ from django.utils.crypto import constant_time_compare
 from messenger.schema import schema_activate_public, tenant_activate
 from tenants.accounts.models import User
 from tenants.companies.models import Company, Domain
+from tenants.console.impersonation import SESSION_KEY as STAFF_ACCESS_SESSION_KEY
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -52,6 +53,8 @@ def panel_user_for_scope(scope: dict[str, Any]) -> tuple[Company, User] | None:
     user_id = session.get(SESSION_KEY)
     if user_id is None or session.get(BACKEND_SESSION_KEY) is None:
         return None
+    if session.get(STAFF_ACCESS_SESSION_KEY) is not None:
+        return None  # staff visiting as an admin: read-only, never online as them
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return None

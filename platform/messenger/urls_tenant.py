@@ -19,6 +19,7 @@ urlpatterns = [
     path("login/", account_views.CompanyLoginView.as_view(), name="login"),
     path("logout/", account_views.logout_view, name="logout"),
     path("auth/handoff/", account_views.handoff_view, name="handoff"),
+    path("auth/staff-access/", include("tenants.console.tenant_urls")),  # staff visiting
     path("language/", account_views.language_set_view, name="set-language"),
     path("dialogs/", inbox_views.dialogs_view, name="dialogs"),
     path("analytics/", inbox_views.analytics_view, name="analytics"),

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from tenants.accounts.models import User
+from tenants.console.two_factor import session_verified
 
 if TYPE_CHECKING:
     from tenants.companies.models import Company
@@ -54,7 +55,8 @@ def panel_view(*, admin: bool = False, supervisor: bool = False) -> Callable[[Vi
 
 
 def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Platform staff on the base host only; a company host never serves the console."""
+    """Platform staff on the base host only, past both factors (password, then a TOTP code:
+    tenants/console/two_factor.py); a company host never serves the console."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -65,6 +67,8 @@ def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             return redirect_to_login(request.get_full_path(), login_url="console-login")
         if not (request.user.is_staff and request.user.is_active):
             return render(request, "errors/forbidden.html", status=403)
+        if not session_verified(request):
+            return redirect_to_login(request.get_full_path(), login_url="console-2fa")
         return view(request, *args, **kwargs)
 
     return wrapped

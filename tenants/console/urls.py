@@ -1,6 +1,6 @@
 """Console URLs, mounted at /console/ on the base host only."""
 
-from django.urls import path
+from django.urls import include, path
 
 from tenants.console import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("logout/", views.console_logout_view, name="console-logout"),
     path("companies/<int:pk>/", views.company_detail_view, name="console-company"),
     path("companies/<int:pk>/status/", views.company_suspend_view, name="console-company-status"),
+    path("", include("tenants.console.staff_urls")),  # second factor, log in as (staff_urls)
 ]

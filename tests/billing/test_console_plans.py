@@ -8,13 +8,13 @@ from django.test import Client
 from billing.entitlements import company_has
 from billing.models import Plan
 from tests.billing.conftest import subscription_put
+from tests.factories import staff_login
 
 pytestmark = pytest.mark.django_db
 
 
 def test_staff_change_a_plans_features_limits_and_prices_in_the_console(acme, staff):
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(staff)
+    client = staff_login(Client(HTTP_HOST="localhost"), staff)
     trial = Plan.objects.get(is_trial=True)
     subscription_put(acme.company, plan=trial)
     assert "Trial" in client.get("/console/plans/").content.decode()

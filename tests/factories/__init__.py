@@ -33,3 +33,35 @@ class UserFactory(factory.django.DjangoModelFactory):
     def persist(self, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             self.save()
+
+
+def staff_device(staff: User):  # type: ignore[no-untyped-def]
+    """The staff member's confirmed TOTP device (made once)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=staff, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=staff, name="test", confirmed=True)
+
+
+def totp_now(device) -> str:  # type: ignore[no-untyped-def]
+    """The code the device's authenticator app shows now."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+def staff_login(client, staff: User):  # type: ignore[no-untyped-def]
+    """Log `client` into the console as `staff` past both factors (password and TOTP code)."""
+    from django.db import connection
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    connection.set_schema_to_public()  # staff live in the public schema
+    client.force_login(staff)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = staff_device(staff).persistent_id
+    session.save()
+    return client

@@ -7,7 +7,7 @@ from django.test import Client
 
 from tenants.companies.models import Company
 from tenants.console.models import ConsoleAuditRecord
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +16,7 @@ def staff_client(staff) -> Client:  # type: ignore[no-untyped-def]
     client = Client(
         HTTP_HOST="localhost", REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT="pytest-console"
     )
-    client.force_login(staff)
-    return client
+    return staff_login(client, staff)
 
 
 def test_staff_logs_in_on_the_base_host_and_the_login_is_audited(staff):
@@ -49,7 +48,7 @@ def test_non_staff_public_user_is_refused(db):
     client = Client(HTTP_HOST="localhost")
     response = client.post("/console/login/", {"username": user.email, "password": PASSWORD})
     assert "for platform staff only" in response.content.decode()
-    client.force_login(user)
+    staff_login(client, user)
     assert client.get("/console/").status_code == 403
 
 

@@ -30,6 +30,8 @@ SHARED_APPS = [
     "django_tenants",
     "tenants.companies",
     "tenants.console",
+    "django_otp",  # platform staff's second factor (public schema only)
+    "django_otp.plugins.otp_totp",
     "billing",
     "tenants.accounts",
     "django.contrib.contenttypes",
@@ -68,6 +70,7 @@ MIDDLEWARE = [
     "messenger.cache_headers.SignedInJsonNoStoreMiddleware",
     "messenger.i18n.CompanyLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tenants.console.access_middleware.StaffAccessMiddleware",  # staff visits: read-only, timed
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "messenger.tenancy.SuspendedCompanyMiddleware",
     "billing.access.ReadOnlyAccountMiddleware",  # unpaid: no changes, chats go on
@@ -165,6 +168,9 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_LOGIN_IP: str = env.str("RATELIMIT_LOGIN_IP", default="20/m")
 RATELIMIT_LOGIN_ACCOUNT: str = env.str("RATELIMIT_LOGIN_ACCOUNT", default="10/15m")
 RATELIMIT_SIGNUP_IP: str = env.str("RATELIMIT_SIGNUP_IP", default="10/h")
+# Wrong second-factor codes on the console, per staff member and per address (tenants/console).
+RATELIMIT_CONSOLE_OTP: str = env.str("RATELIMIT_CONSOLE_OTP", default="5/5m")
+OTP_TOTP_ISSUER = "Messenger"
 RATELIMIT_LOGIN_FIND_IP: str = env.str("RATELIMIT_LOGIN_FIND_IP", default="10/h")
 RATELIMIT_LOGIN_FIND_EMAIL: str = env.str("RATELIMIT_LOGIN_FIND_EMAIL", default="3/h")
 RATELIMIT_INVITE_USER: str = env.str("RATELIMIT_INVITE_USER", default="30/h")

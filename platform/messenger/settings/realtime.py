@@ -44,6 +44,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": env.float("DEADLINE_SWEEP_SECONDS", default=5.0),
         "options": {"expires": 5, "headers": {"_schema_name": "public"}},
     },
+    # Staff visits to a company's panel past their time (tenants/console/impersonation.py).
+    "staff_access": {
+        "task": "console.staff_access_expire",
+        "schedule": 60.0,
+        "options": {"expires": 60, "headers": {"_schema_name": "public"}},
+    },
     # Trial reminders and unpaid subscriptions moving on (billing/trial.py).
     "billing": {
         "task": "billing.tick",
