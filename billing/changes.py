@@ -17,7 +17,7 @@ BILLED_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE)
 def mrr_minor(*, amount_minor: int, seats: int, interval: str) -> int:
     """A price per seat for `seats` seats, normalised to a month (a yearly price / 12)."""
     total = amount_minor * seats
-    return round(total / 12) if interval == PlanPrice.Interval.YEAR else total
+    return (total + 6) // 12 if interval == PlanPrice.Interval.YEAR else total  # rounded
 
 
 @dataclass(frozen=True)

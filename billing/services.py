@@ -157,9 +157,7 @@ def subscriptions_advance(now: datetime | None = None) -> dict[str, int]:
     for key, due, status in (("past_due", ended, Status.PAST_DUE), ("read_only", lapsed, None)):
         for pk in list(due.values_list("pk", flat=True)):
             with transaction.atomic():
-                subscription = (
-                    due.select_for_update().select_related("plan", "price").filter(pk=pk).first()
-                )
+                subscription = due.select_for_update(of=("self",)).filter(pk=pk).first()
                 if subscription is None:  # moved by someone else meanwhile
                     continue
                 before = snapshot(subscription)

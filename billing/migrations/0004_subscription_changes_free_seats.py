@@ -16,7 +16,7 @@ def history_start(apps, schema_editor):
         mrr = 0
         if price is not None and sub.status in ("active", "past_due"):
             mrr = price.amount_minor * sub.seats
-            mrr = round(mrr / 12) if price.interval == "year" else mrr
+            mrr = (mrr + 6) // 12 if price.interval == "year" else mrr
         Change.objects.create(
             company_id=sub.company_id,
             kind="new" if mrr else "other",
