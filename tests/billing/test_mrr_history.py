@@ -3,8 +3,7 @@ page turns that history into MRR by month, its movement, and trials converting."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as tz
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -19,7 +18,7 @@ from tenants.console import metrics
 from tests.factories.billing import company_row, plan_with_prices, price_of
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 6, 15, 12, tzinfo=tz.utc)
+NOW = datetime(2026, 6, 15, 12, tzinfo=UTC)
 
 
 def at(when: datetime) -> None:
@@ -38,23 +37,23 @@ def history(db):  # type: ignore[no-untyped-def]
     B pays yearly in April; C's trial ends unpaid in May."""
     pro = plan_with_prices("pro", month=1000, year=12000)
     a, b, c = company_row("A"), company_row("B"), company_row("C")
-    SubscriptionChange.objects.update(created_at=datetime(2026, 2, 1, tzinfo=tz.utc))
+    SubscriptionChange.objects.update(created_at=datetime(2026, 2, 1, tzinfo=UTC))
     subscription_set_paid(company=a, plan=pro, seats=3, price=price_of(pro))
-    at(datetime(2026, 3, 5, tzinfo=tz.utc))  # new +30.00
+    at(datetime(2026, 3, 5, tzinfo=UTC))  # new +30.00
     subscription_set_paid(company=a, plan=pro, seats=5, price=price_of(pro))
-    at(datetime(2026, 4, 5, tzinfo=tz.utc))  # expansion +20.00
+    at(datetime(2026, 4, 5, tzinfo=UTC))  # expansion +20.00
     subscription_set_paid(company=b, plan=pro, seats=2, price=price_of(pro, "usd", "year"))
-    at(datetime(2026, 4, 20, tzinfo=tz.utc))  # new +20.00 (240.00 a year)
+    at(datetime(2026, 4, 20, tzinfo=UTC))  # new +20.00 (240.00 a year)
     subscription_set_paid(company=a, plan=pro, seats=4, price=price_of(pro))
-    at(datetime(2026, 5, 2, tzinfo=tz.utc))  # contraction -10.00
-    c.subscription.trial_ends_at = datetime(2026, 5, 1, tzinfo=tz.utc)
+    at(datetime(2026, 5, 2, tzinfo=UTC))  # contraction -10.00
+    c.subscription.trial_ends_at = datetime(2026, 5, 1, tzinfo=UTC)
     c.subscription.save()
-    subscriptions_advance(now=datetime(2026, 5, 3, tzinfo=tz.utc))
-    at(datetime(2026, 5, 3, tzinfo=tz.utc))  # trial ended, not converted
+    subscriptions_advance(now=datetime(2026, 5, 3, tzinfo=UTC))
+    at(datetime(2026, 5, 3, tzinfo=UTC))  # trial ended, not converted
     a.subscription.status, a.subscription.past_due_since = "past_due", NOW - timedelta(days=30)
     a.subscription.save()
     subscriptions_advance(now=NOW)
-    at(datetime(2026, 6, 10, tzinfo=tz.utc))  # a lapses to read-only: churn -40.00
+    at(datetime(2026, 6, 10, tzinfo=UTC))  # a lapses to read-only: churn -40.00
     return {"a": a, "b": b, "c": c}
 
 
