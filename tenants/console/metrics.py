@@ -70,15 +70,15 @@ def mrr_by_month(*, months: int = 12, now: datetime | None = None) -> dict[str, 
     result: dict[str, list[MonthRow]] = {}
     for currency, per_month in sorted(by_currency.items()):
         before = sum(sum(k.values()) for m, k in per_month.items() if m < window[0])
-        series, running = [], before
+        series: list[MonthRow] = []
+        running = before
         for month in window:
             kinds = per_month.get(month, {})
-            row = MonthRow(month=month)
-            for kind in MOVES:
-                row.moves[kind] = kinds.get(kind, 0)
             running += sum(kinds.values())
-            row.mrr = running
-            series.append(row)
+            point = MonthRow(month=month, mrr=running)
+            for kind in MOVES:
+                point.moves[kind] = kinds.get(kind, 0)
+            series.append(point)
         result[currency] = series
     return result
 

@@ -20,6 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -59,7 +60,7 @@ def companies_annotated(now: datetime | None = None) -> QuerySet[Company]:
     usage = CompanyMonthUsage.objects.filter(
         company=OuterRef("pk"), month=month_start(now).date()
     ).values("conversations")[:1]
-    return (
+    companies: QuerySet[Company] = (
         Company.objects.exclude(schema_name="public")
         .select_related("subscription__plan", "subscription__price")
         .annotate(
@@ -91,6 +92,7 @@ def companies_annotated(now: datetime | None = None) -> QuerySet[Company]:
             conversations_month=Coalesce(Subquery(usage), Value(0)),
         )
     )
+    return companies
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def company_search(
     return companies.order_by(*sort_fields(sort))
 
 
-def sort_fields(sort: str) -> list[object]:
+def sort_fields(sort: str) -> list[OrderBy | str]:
     key = (sort or "").lstrip("-")
     if key not in SORTS:
         return sort_fields(DEFAULT_SORT)

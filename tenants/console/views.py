@@ -177,7 +177,7 @@ def _action(
 def company_plan_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     price = (
         PlanPrice.objects.select_related("plan")
-        .filter(pk=_int(request.POST.get("price"), 0))
+        .filter(pk=_int(request.POST.get("price"), 0) or 0)
         .first()
     )
 

@@ -40,14 +40,13 @@ def test_a_stored_message_moves_last_activity_and_a_new_chat_is_counted(
     Company.objects.filter(pk=company.pk).update(last_activity_at=long_ago)
     counted = _month_count(company)
     inbox = make_inbox(acme)
-    with schema_context(company.schema_name):
-        with django_capture_on_commit_callbacks(execute=True):
-            conversation, _ = services.conversation_start(
-                inbox=inbox, contact=services.contact_create()
-            )
-            services.message_create(
-                conversation=conversation, sender_type="visitor", body="Hi", client_id=None
-            )
+    with schema_context(company.schema_name), django_capture_on_commit_callbacks(execute=True):
+        conversation, _ = services.conversation_start(
+            inbox=inbox, contact=services.contact_create()
+        )
+        services.message_create(
+            conversation=conversation, sender_type="visitor", body="Hi", client_id=None
+        )
     company.refresh_from_db()
     assert company.last_activity_at > long_ago + timedelta(days=29)
     assert _month_count(company) == counted + 1
