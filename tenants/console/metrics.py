@@ -122,7 +122,7 @@ def past_due_now() -> dict[str, int]:
     }
 
 
-CHART_W, CHART_H, CHART_PAD = 720, 220, 28
+CHART_W, CHART_H, CHART_PAD = 1000, 240, 28
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ def business_view(request: AuthenticatedRequest) -> HttpResponse:
             "currency": currency,
             "rows": rows,
             "now": rows[-1].mrr if rows else 0,
+            "top": max((r.mrr for r in rows), default=0),
             "bars": metrics.chart_bars(rows),
         }
         for currency, rows in series.items()
