@@ -3,6 +3,8 @@ what, why, when, from where) in the same transaction as the change."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -39,6 +41,31 @@ def audit_record(
         ip_address=ip_address,
         user_agent=(user_agent or "")[:300],
     )
+
+
+@dataclass(frozen=True)
+class StaffAct:
+    """Who acts, why, and from where: every console action carries one and is audited by it."""
+
+    actor: User
+    reason: str
+    ip_address: str | None = None
+    user_agent: str = ""
+
+    def checked(self) -> StaffAct:
+        """This act with its reason trimmed; ValidationError when there is none."""
+        return replace(self, reason=reason_required(self.reason))
+
+    def record(self, action: str, company: Company, **detail: object) -> ConsoleAuditRecord:
+        return audit_record(
+            actor=self.actor,
+            action=action,
+            company=company,
+            ip_address=self.ip_address,
+            user_agent=self.user_agent,
+            reason=self.reason,
+            **detail,
+        )
 
 
 def reason_required(reason: str) -> str:
@@ -109,18 +136,10 @@ def company_reactivate(
 
 @transaction.atomic
 def company_plan_set(
-    *,
-    company: Company,
-    plan: Plan,
-    seats: int,
-    price: PlanPrice | None,
-    actor: User,
-    reason: str,
-    ip_address: str | None = None,
-    user_agent: str = "",
+    *, company: Company, plan: Plan, seats: int, price: PlanPrice | None, by: StaffAct
 ) -> None:
     """Put the company on a paid plan by hand (active, no provider), audited."""
-    reason = reason_required(reason)
+    by = by.checked()
     if seats < 1 or (plan.max_seats is not None and seats > plan.max_seats):
         raise ValidationError(_("Enter a number of seats the plan allows."), code="seats")
     if price is not None and price.plan_id != plan.pk:
@@ -128,13 +147,9 @@ def company_plan_set(
     before = subscription_of(company)
     was = {"plan": before.plan.code, "seats": before.seats, "status": before.status}
     subscription_set_paid(company=company, plan=plan, seats=seats, price=price)
-    audit_record(
-        actor=actor,
-        action="company.plan_changed",
-        company=company,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        reason=reason,
+    by.record(
+        "company.plan_changed",
+        company,
         before=was,
         plan=plan.code,
         seats=seats,
@@ -143,55 +158,24 @@ def company_plan_set(
 
 
 @transaction.atomic
-def company_trial_extend(
-    *,
-    company: Company,
-    days: int,
-    actor: User,
-    reason: str,
-    ip_address: str | None = None,
-    user_agent: str = "",
-) -> None:
-    reason = reason_required(reason)
+def company_trial_extend(*, company: Company, days: int, by: StaffAct) -> None:
+    by = by.checked()
     if not 1 <= days <= 365:
         raise ValidationError(_("Enter between 1 and 365 days."), code="days")
     try:
         subscription = subscription_trial_extend(company=company, days=days)
     except ValueError as exc:
         raise ValidationError(_("The company is not on a trial."), code="not_trial") from exc
-    audit_record(
-        actor=actor,
-        action="company.trial_extended",
-        company=company,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        reason=reason,
-        days=days,
-        trial_ends_at=subscription.trial_ends_at.isoformat() if subscription.trial_ends_at else "",
+    ends = subscription.trial_ends_at
+    by.record(
+        "company.trial_extended", company, days=days, trial_ends_at=ends.isoformat() if ends else ""
     )
 
 
 @transaction.atomic
-def company_free_seats_add(
-    *,
-    company: Company,
-    seats: int,
-    actor: User,
-    reason: str,
-    ip_address: str | None = None,
-    user_agent: str = "",
-) -> None:
-    reason = reason_required(reason)
+def company_free_seats_add(*, company: Company, seats: int, by: StaffAct) -> None:
+    by = by.checked()
     if not 1 <= seats <= 1000:
         raise ValidationError(_("Enter between 1 and 1000 seats."), code="seats")
     subscription = subscription_free_seats_add(company=company, seats=seats)
-    audit_record(
-        actor=actor,
-        action="company.free_seats_added",
-        company=company,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        reason=reason,
-        seats=seats,
-        free_seats=subscription.free_seats,
-    )
+    by.record("company.free_seats_added", company, seats=seats, free_seats=subscription.free_seats)

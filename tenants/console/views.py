@@ -160,6 +160,12 @@ def console_logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("console-login")
 
 
+def _staff_act(request: AuthenticatedRequest) -> services.StaffAct:
+    return services.StaffAct(
+        actor=request.user, reason=request.POST.get("reason", ""), **_client(request)
+    )
+
+
 def _action(
     request: AuthenticatedRequest, pk: int, act: Callable[[Company], None], done: str
 ) -> HttpResponse:
@@ -189,39 +195,31 @@ def company_plan_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             plan=price.plan,
             seats=_int(request.POST.get("seats"), 0) or 0,
             price=price,
-            actor=request.user,
-            reason=request.POST.get("reason", ""),
-            **_client(request),
+            by=_staff_act(request),
         )
 
     return _action(request, pk, act, _("The plan is changed."))
 
 
+def _count_action(
+    request: AuthenticatedRequest, pk: int, service: Callable[..., None], field: str, done: str
+) -> HttpResponse:
+    """An action that takes one number from the form (`field`) besides the reason."""
+    count = _int(request.POST.get(field), 0) or 0
+    return _action(
+        request, pk, lambda c: service(company=c, by=_staff_act(request), **{field: count}), done
+    )
+
+
 @require_POST
 @staff_view
 def company_trial_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    def act(company: Company) -> None:
-        services.company_trial_extend(
-            company=company,
-            days=_int(request.POST.get("days"), 0) or 0,
-            actor=request.user,
-            reason=request.POST.get("reason", ""),
-            **_client(request),
-        )
-
-    return _action(request, pk, act, _("The trial is extended."))
+    service = services.company_trial_extend
+    return _count_action(request, pk, service, "days", _("The trial is extended."))
 
 
 @require_POST
 @staff_view
 def company_seats_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    def act(company: Company) -> None:
-        services.company_free_seats_add(
-            company=company,
-            seats=_int(request.POST.get("seats"), 0) or 0,
-            actor=request.user,
-            reason=request.POST.get("reason", ""),
-            **_client(request),
-        )
-
-    return _action(request, pk, act, _("The free seats are added."))
+    service = services.company_free_seats_add
+    return _count_action(request, pk, service, "seats", _("The free seats are added."))
