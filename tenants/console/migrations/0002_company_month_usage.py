@@ -4,6 +4,11 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def views_forget(apps, schema_editor):
+    """Page views are no longer audited (only actions are): drop the rows they left."""
+    apps.get_model("console", "ConsoleAuditRecord").objects.filter(action="company.viewed").delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -24,4 +29,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('company', 'month'), name='console_usage_one_per_month')],
             },
         ),
+        migrations.RunPython(views_forget, migrations.RunPython.noop),
     ]
