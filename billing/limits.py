@@ -68,7 +68,7 @@ def seat_usage(subscription: Subscription, *, except_invitation_to: str = "") ->
     return SeatUsage(
         active=User.objects.filter(is_active=True).count(),
         pending=pending.count(),
-        paid=subscription.seats,
+        paid=subscription.seats + subscription.free_seats,
     )
 
 

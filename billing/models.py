@@ -94,6 +94,8 @@ class Subscription(models.Model):
     price = models.ForeignKey(PlanPrice, on_delete=models.SET_NULL, null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRIALING)
     seats = models.PositiveIntegerField(default=1)  # paid seats (the trial plan's during a trial)
+    # Seats staff gave for free, on top of the paid ones (not part of the revenue).
+    free_seats = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(default=timezone.now)
     trial_ends_at = models.DateTimeField(null=True, blank=True)
     current_period_end = models.DateTimeField(null=True, blank=True)
@@ -135,3 +137,36 @@ class WebhookEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="billing_event_once")
         ]
+
+
+class SubscriptionChange(models.Model):
+    """One change of a subscription's plan, seats, price or status, with its monthly recurring
+    revenue before and after (minor units, in the price's currency). Written by
+    billing.changes from billing.services; the console's business page reads the history."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", _("New")
+        EXPANSION = "expansion", _("Expansion")
+        CONTRACTION = "contraction", _("Contraction")
+        CHURN = "churn", _("Churn")
+        OTHER = "other", _("No revenue change")
+
+    company = models.ForeignKey(
+        "companies.Company", on_delete=models.CASCADE, related_name="subscription_changes"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status_before = models.CharField(max_length=16, blank=True)
+    status_after = models.CharField(max_length=16)
+    plan_code = models.CharField(max_length=50, blank=True)
+    seats = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    mrr_before_minor = models.IntegerField(default=0)
+    mrr_after_minor = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    @property
+    def delta_minor(self) -> int:
+        return self.mrr_after_minor - self.mrr_before_minor

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from billing.changes import change_record, snapshot
 from billing.models import GRACE_DAYS, Plan, PlanPrice, Subscription
 from tenants.companies.models import Company
 
@@ -30,12 +31,14 @@ def trial_plan() -> Plan:
 def subscription_start_trial(*, company: Company) -> Subscription:
     """Put a new company on the trial plan for its number of days."""
     plan = trial_plan()
-    return Subscription.objects.create(
+    subscription = Subscription.objects.create(
         company=company,
         plan=plan,
         seats=plan.max_seats or 1,
         trial_ends_at=timezone.now() + timedelta(days=plan.trial_days),
     )
+    change_record(subscription, None)
+    return subscription
 
 
 def subscription_of(company: Company) -> Subscription:
@@ -65,10 +68,12 @@ def subscription_set_paid(
 ) -> Subscription:
     """Put a company on a paid plan by hand (staff, the demo company): active, no provider."""
     subscription = subscription_locked(company)
+    before = snapshot(subscription)
     subscription.plan, subscription.seats, subscription.price = plan, seats, price
     _status_set(subscription, Status.ACTIVE)
     subscription.trial_ends_at = None
     subscription.save()
+    change_record(subscription, before)
     company.subscription = subscription
     return subscription
 
@@ -106,6 +111,7 @@ def subscription_sync(*, company: Company, provider: str, state: ProviderState) 
     """Make the stored subscription what the provider says it is now. Idempotent: the same state
     twice, or states read in any order, leave the row as the latest read did."""
     subscription = subscription_locked(company)
+    before = snapshot(subscription)
     price = (
         PlanPrice.objects.select_related("plan")
         .filter(provider_price_id=state.provider_price_id)
@@ -124,6 +130,7 @@ def subscription_sync(*, company: Company, provider: str, state: ProviderState) 
         subscription.trial_ends_at = state.trial_ends_at
     _status_set(subscription, state.status)
     subscription.save()
+    change_record(subscription, before)
     company.subscription = subscription
     return subscription
 
@@ -137,12 +144,62 @@ def subscription_customer_set(*, company: Company, provider: str, customer_id: s
 
 def subscriptions_advance(now: datetime | None = None) -> dict[str, int]:
     """Move subscriptions on with the clock: a trial that ended unpaid becomes past_due; past_due
-    past its grace becomes read_only. Run by the beat task; returns how many moved."""
+    past its grace becomes read_only. Run by the beat task; returns how many moved. Each move
+    is recorded (billing.changes), so a lapse shows as churn on the console's business page."""
     now = now or timezone.now()
     ended = Subscription.objects.filter(
         status=Status.TRIALING, trial_ends_at__lte=now, provider_subscription_id=""
-    ).update(status=Status.PAST_DUE, past_due_since=now, updated_at=now)
-    locked = Subscription.objects.filter(
+    )
+    lapsed = Subscription.objects.filter(
         status=Status.PAST_DUE, past_due_since__lte=now - timedelta(days=GRACE_DAYS)
-    ).update(status=Status.READ_ONLY, updated_at=now)
-    return {"past_due": ended, "read_only": locked}
+    )
+    moved = {"past_due": 0, "read_only": 0}
+    for key, due, status in (("past_due", ended, Status.PAST_DUE), ("read_only", lapsed, None)):
+        for pk in list(due.values_list("pk", flat=True)):
+            with transaction.atomic():
+                subscription = due.select_for_update(of=("self",)).filter(pk=pk).first()
+                if subscription is None:  # moved by someone else meanwhile
+                    continue
+                before = snapshot(subscription)
+                if status == Status.PAST_DUE:
+                    subscription.past_due_since = now
+                subscription.status = status or Status.READ_ONLY
+                subscription.save(update_fields=["status", "past_due_since", "updated_at"])
+                change_record(subscription, before)
+                moved[key] += 1
+    return moved
+
+
+@transaction.atomic
+def subscription_trial_extend(*, company: Company, days: int) -> Subscription:
+    """Give a company `days` more of trial (staff): from the later of its end and now; a trial
+    that had lapsed unpaid (past due or read-only, no provider) is a trial again."""
+    if days < 1:
+        raise ValueError("days must be positive")
+    subscription = subscription_locked(company)
+    before = snapshot(subscription)
+    lapsed = subscription.status in (Status.PAST_DUE, Status.READ_ONLY)
+    if subscription.status != Status.TRIALING and not (
+        lapsed and subscription.plan.is_trial and not subscription.provider_subscription_id
+    ):
+        raise ValueError("not on a trial")
+    now = timezone.now()
+    subscription.trial_ends_at = max(subscription.trial_ends_at or now, now) + timedelta(days=days)
+    _status_set(subscription, Status.TRIALING, now)
+    subscription.trial_notice_sent = []
+    subscription.save()
+    change_record(subscription, before)
+    company.subscription = subscription
+    return subscription
+
+
+@transaction.atomic
+def subscription_free_seats_add(*, company: Company, seats: int) -> Subscription:
+    """Give a company `seats` seats on top of the paid ones (staff); they are not revenue."""
+    if seats < 1:
+        raise ValueError("seats must be positive")
+    subscription = subscription_locked(company)
+    subscription.free_seats += seats
+    subscription.save(update_fields=["free_seats", "updated_at"])
+    company.subscription = subscription
+    return subscription

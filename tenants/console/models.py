@@ -71,3 +71,19 @@ class StaffAccess(models.Model):
 
     def is_open(self, now: datetime | None = None) -> bool:
         return self.ended_at is None and (now or timezone.now()) < self.expires_at
+
+
+class CompanyMonthUsage(models.Model):
+    """Conversations a company started in one calendar month (UTC), counted as they are created
+    (tenants.console.activity), so the console sorts companies by it without opening schemas."""
+
+    company = models.ForeignKey(
+        "companies.Company", on_delete=models.CASCADE, related_name="month_usage"
+    )
+    month = models.DateField()  # the first day of the month
+    conversations = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "month"], name="console_usage_one_per_month")
+        ]

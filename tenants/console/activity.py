@@ -1,0 +1,60 @@
+"""Company activity the console shows, kept in the public schema as it happens: the last
+activity (a stored message; an operator's login is in tenants.accounts.views) at most once per
+`ACTIVITY_EVERY` per company, and the conversations started each month. Both listen to the
+kernel's domain events after commit, so they never slow or fail the request that stored."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from messenger.kernel import events as domain
+from tenants.companies.models import Company
+from tenants.console.models import CompanyMonthUsage
+
+ACTIVITY_EVERY = timedelta(minutes=5)
+
+
+def company_activity_touch(schema_name: str) -> bool:
+    """Move the company's last activity to now, unless it moved within ACTIVITY_EVERY (one
+    Redis key answers that, so most messages cost no database write). True if it was written."""
+    key = f"console:activity:{schema_name}"
+    if not cache.add(key, 1, timeout=int(ACTIVITY_EVERY.total_seconds())):
+        return False
+    now = timezone.now()
+    Company.objects.filter(schema_name=schema_name).update(last_activity_at=now)
+    return True
+
+
+def conversation_count_add(schema_name: str) -> None:
+    """Count one new conversation in the company's current month (one upsert)."""
+    month = timezone.now().date().replace(day=1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO public.{CompanyMonthUsage._meta.db_table}
+                    (company_id, month, conversations)
+                SELECT id, %s, 1 FROM public.{Company._meta.db_table} WHERE schema_name = %s
+                ON CONFLICT (company_id, month)
+                DO UPDATE SET conversations = EXCLUDED.conversations
+                    + {CompanyMonthUsage._meta.db_table}.conversations""",  # noqa: S608 (table names)
+            [month, schema_name],
+        )
+
+
+def _message_sent(event: domain.Event) -> None:
+    company_activity_touch(event.schema_name)
+
+
+def _conversation_created(event: domain.Event) -> None:
+    conversation_count_add(event.schema_name)
+    company_activity_touch(event.schema_name)
+
+
+def register() -> None:
+    domain.listener_add(domain.MESSAGE_SENT, _message_sent, kind=domain.AFTER_COMMIT)
+    domain.listener_add(
+        domain.CONVERSATION_CREATED, _conversation_created, kind=domain.AFTER_COMMIT
+    )
