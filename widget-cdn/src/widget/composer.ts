@@ -11,7 +11,7 @@ import { closePicker } from "./picker";
 import { autosize, countChars, files, input, log, showComposerError, toBottom } from "./skeleton";
 import { chips, pending, type Pending } from "./state";
 import { stopTyping } from "./typing";
-import { BODY_MAX_LENGTH as BODY_MAX } from "../shared/protocol";
+import { BODY_MAX_LENGTH as BODY_MAX } from "@shared/protocol";
 
 export async function send(): Promise<void> {
   const body = input.value.trim();

@@ -7,8 +7,8 @@
 import { auth, call } from "./api";
 import { lang, site } from "./env";
 import { heldSeq, state } from "./state";
-import { Live } from "../shared/live";
-import type { Frame } from "../shared/protocol";
+import { Live } from "@shared/live";
+import type { Frame } from "@shared/protocol";
 
 export const handlers = {
   /** Every (re)connect. */

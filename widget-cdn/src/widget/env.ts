@@ -3,7 +3,7 @@
  * which site embeds it and the page's address, the page sizes of the widget API, and how the
  * frame speaks to the site's page (postMessage to that origin only).
  */
-import type { ToPage } from "../shared/protocol";
+import type { ToPage } from "@shared/protocol";
 import { ApiError, auth, detailText } from "./api";
 import { TEXTS, type Lang } from "./i18n";
 

@@ -8,7 +8,7 @@ import { h, icon } from "./dom";
 import { chars, errorText, lang, number, t } from "./env";
 import { after, setComposerEnabled, setState, greeting } from "./skeleton";
 import { state } from "./state";
-import { BODY_MAX_LENGTH as BODY_MAX } from "../shared/protocol";
+import { BODY_MAX_LENGTH as BODY_MAX } from "@shared/protocol";
 
 export function showOffline(): void {
   setState("offline");

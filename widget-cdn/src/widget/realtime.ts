@@ -12,7 +12,7 @@ import { addMessages, resume } from "./log";
 import { resetLog } from "./messages";
 import { dispatch, hold, httpSend, pendingState } from "./pending";
 import { pending, state } from "./state";
-import type { Frame } from "../shared/protocol";
+import type { Frame } from "@shared/protocol";
 import type { Conversation, Message } from "./types";
 import { showTyping } from "./typing";
 

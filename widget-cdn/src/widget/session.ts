@@ -4,7 +4,7 @@
  * again when the token expires or the visitor is identified as someone else, and the site's
  * page's commands (open, close, identify, the token).
  */
-import type { Identity, ToFrame } from "../shared/protocol";
+import type { Identity, ToFrame } from "@shared/protocol";
 import { auth, call, detailText } from "./api";
 import { live } from "./connection";
 import { h } from "./dom";

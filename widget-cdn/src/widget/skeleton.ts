@@ -3,7 +3,7 @@
  * the emoji picker's box and the drop overlay, and the few helpers that switch them (the app's
  * state, the composer's enabled state, error and character counter, scrolling to the bottom).
  */
-import { BODY_MAX_LENGTH as BODY_MAX } from "../shared/protocol";
+import { BODY_MAX_LENGTH as BODY_MAX } from "@shared/protocol";
 import { h, icon } from "./dom";
 import { chars, embedded, number, root, t, toPage } from "./env";
 

@@ -1,6 +1,6 @@
 /** Shapes of the widget API (inboxes/widget_api/api.py). */
 
-import type { Attachment, MessageOut } from "../shared/protocol";
+import type { Attachment, MessageOut } from "@shared/protocol";
 
 export interface Config {
   name: string;
