@@ -34,6 +34,7 @@ from tenants.accounts.models import User
 from tenants.companies.models import Company
 from tenants.console.models import ConsoleAuditRecord, StaffAccess
 from tenants.console.roles import Role, staff_role_check
+from tenants.console.services import StaffAct
 
 ACCESS_MINUTES = 30
 PURPOSE = "staff-access"
@@ -65,20 +66,12 @@ def _audit(access: StaffAccess, action: str, **detail: Any) -> None:
 
 
 @transaction.atomic
-def staff_access_start(
-    *,
-    company: Company,
-    staff: User,
-    reason: str,
-    ip_address: str | None = None,
-    user_agent: str = "",
-) -> tuple[StaffAccess, str]:
+def staff_access_start(*, company: Company, by: StaffAct) -> tuple[StaffAccess, str]:
     """Record and audit a visit; returns it and the one-time URL that opens it on the company's
     host. Support or owner role and a reason are required."""
+    staff = by.actor
     staff_role_check(staff, Role.SUPPORT)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("Give a reason for logging in as the company's admin."))
+    by = by.checked()
     if company.is_suspended:
         raise ValidationError(_("The company is suspended: its panel is closed."))
     admin = _company_admin(company)
@@ -92,17 +85,16 @@ def staff_access_start(
         staff_name=staff.full_name,
         admin_user_id=admin.pk,
         admin_email=admin.email,
-        reason=reason[:300],
+        reason=by.reason[:300],
         started_at=now,
         expires_at=now + timedelta(minutes=ACCESS_MINUTES),
     )
-    _audit(
-        access,
+    by.record(
         "staff_access.started",
-        reason=access.reason,
+        company,
+        access_id=access.pk,
+        admin_email=access.admin_email,
         expires_at=access.expires_at.isoformat(),
-        ip_address=ip_address,
-        user_agent=user_agent,
     )
     token = handoff_token_make(
         user=admin, schema_name=company.schema_name, purpose=PURPOSE, claims={"a": access.pk}

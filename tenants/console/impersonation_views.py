@@ -14,6 +14,7 @@ from tenants.accounts.permissions import AuthenticatedRequest
 from tenants.companies.models import Company
 from tenants.console import impersonation
 from tenants.console.roles import Role, staff_role_required
+from tenants.console.services import StaffAct
 
 
 @require_POST
@@ -22,11 +23,7 @@ def staff_access_start_view(request: AuthenticatedRequest, pk: int) -> HttpRespo
     company = get_object_or_404(Company.objects.exclude(schema_name="public"), pk=pk)
     try:
         _access, url = impersonation.staff_access_start(
-            company=company,
-            staff=request.user,
-            reason=request.POST.get("reason", ""),
-            ip_address=request.META.get("REMOTE_ADDR"),
-            user_agent=request.headers.get("User-Agent", ""),
+            company=company, by=StaffAct.of(request, request.user)
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,6 +53,16 @@ class StaffAct:
     ip_address: str | None = None
     user_agent: str = ""
 
+    @classmethod
+    def of(cls, request: HttpRequest, actor: User) -> StaffAct:
+        """The act a console request asks for: its reason field and where it came from."""
+        return cls(
+            actor=actor,
+            reason=request.POST.get("reason", ""),
+            ip_address=request.META.get("REMOTE_ADDR"),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+
     def checked(self) -> StaffAct:
         """This act with its reason trimmed; ValidationError when there is none."""
         return replace(self, reason=reason_required(self.reason))
@@ -76,46 +87,25 @@ def reason_required(reason: str) -> str:
 
 
 @transaction.atomic
-def company_suspend(
-    *,
-    company: Company,
-    reason: str,
-    actor: User,
-    ip_address: str | None = None,
-    user_agent: str = "",
-) -> Company:
+def company_suspend(*, company: Company, by: StaffAct) -> Company:
     """Suspend a company: its panel and widget API answer with a clear message, and its open
     sockets (operators' and visitors') are closed once this commits."""
-    reason = reason_required(reason)
+    by = by.checked()
     company = Company.objects.select_for_update().get(pk=company.pk)
     if company.is_suspended:
         raise ValidationError(_("The company is already suspended."))
     company.status = Company.Status.SUSPENDED
     company.suspended_at = timezone.now()
-    company.suspended_reason = reason[:300]
+    company.suspended_reason = by.reason[:300]
     company.save(update_fields=["status", "suspended_at", "suspended_reason"])
-    audit_record(
-        actor=actor,
-        action="company.suspended",
-        company=company,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        reason=reason,
-    )
+    by.record("company.suspended", company)
     company_sockets_end(company.schema_name, reason="company_suspended")
     return company
 
 
 @transaction.atomic
-def company_reactivate(
-    *,
-    company: Company,
-    actor: User,
-    reason: str,
-    ip_address: str | None = None,
-    user_agent: str = "",
-) -> Company:
-    reason = reason_required(reason)
+def company_reactivate(*, company: Company, by: StaffAct) -> Company:
+    by = by.checked()
     company = Company.objects.select_for_update().get(pk=company.pk)
     if not company.is_suspended:
         raise ValidationError(_("The company is not suspended."))
@@ -123,14 +113,7 @@ def company_reactivate(
     company.suspended_at = None
     company.suspended_reason = ""
     company.save(update_fields=["status", "suspended_at", "suspended_reason"])
-    audit_record(
-        actor=actor,
-        action="company.reactivated",
-        company=company,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        reason=reason,
-    )
+    by.record("company.reactivated", company)
     return company
 
 

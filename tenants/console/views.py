@@ -129,27 +129,20 @@ def company_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @staff_view
 def company_suspend_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    company = get_object_or_404(Company.objects.exclude(schema_name="public"), pk=pk)
-    try:
-        if request.POST.get("action") == "reactivate":
-            services.company_reactivate(
-                company=company,
-                actor=request.user,
-                reason=request.POST.get("reason", ""),
-                **_client(request),
-            )
-            messages.success(request, _("The company is active again."))
-        else:
-            services.company_suspend(
-                company=company,
-                reason=request.POST.get("reason", ""),
-                actor=request.user,
-                **_client(request),
-            )
-            messages.success(request, _("The company is suspended."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return redirect("console-company", pk=company.pk)
+    by = _staff_act(request)
+    if request.POST.get("action") == "reactivate":
+        return _action(
+            request,
+            pk,
+            lambda company: services.company_reactivate(company=company, by=by),
+            _("The company is active again."),
+        )
+    return _action(
+        request,
+        pk,
+        lambda company: services.company_suspend(company=company, by=by),
+        _("The company is suspended."),
+    )
 
 
 @require_POST
@@ -161,13 +154,11 @@ def console_logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def _staff_act(request: AuthenticatedRequest) -> services.StaffAct:
-    return services.StaffAct(
-        actor=request.user, reason=request.POST.get("reason", ""), **_client(request)
-    )
+    return services.StaffAct.of(request, request.user)
 
 
 def _action(
-    request: AuthenticatedRequest, pk: int, act: Callable[[Company], None], done: str
+    request: AuthenticatedRequest, pk: int, act: Callable[[Company], object], done: str
 ) -> HttpResponse:
     company = get_object_or_404(Company.objects.exclude(schema_name="public"), pk=pk)
     try:

@@ -20,7 +20,7 @@ from django_tenants.utils import schema_context
 from inboxes.models import Message
 from tenants.accounts.models import User
 from tenants.companies.models import Company
-from tenants.console.services import company_suspend
+from tenants.console.services import StaffAct, company_suspend
 from tests.conftest import TenantWorld, _make_company
 from tests.inboxes.conftest import make_inbox, visitor_session
 from tests.inboxes.test_realtime_consumers import (
@@ -80,7 +80,7 @@ def _staff() -> User:
 def _suspend(world: TenantWorld) -> None:
     """What platform staff do from the console (public schema)."""
     with schema_context("public"):
-        company_suspend(company=world.company, reason="Abuse report", actor=_staff())
+        company_suspend(company=world.company, by=StaffAct(actor=_staff(), reason="Abuse report"))
 
 
 async def test_suspending_a_company_closes_its_panel_and_widget_sockets_and_refuses_frames(
