@@ -3,7 +3,7 @@ visitor's (no contact details, internal ids or routing reasons)."""
 
 from __future__ import annotations
 
-from inboxes.conversations import recipients
+from inboxes.conversations import events, recipients
 from inboxes.conversations.payloads import (
     conversation_payload,
     message_payload,
@@ -38,3 +38,8 @@ def conversation_announce(
         publish_on_commit(
             event, visitor_view, to=[recipients.contact_group(conversation.contact_id)]
         )
+
+
+def conversation_updated_announce(conversation: Conversation) -> None:
+    """`conversation.updated` to everyone who sees the chat (its status or fields changed)."""
+    conversation_announce(events.CONVERSATION_UPDATED, conversation)

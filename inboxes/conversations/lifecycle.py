@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inboxes.conversations import events, recipients
-from inboxes.conversations.announce import conversation_announce
+from inboxes.conversations.announce import conversation_announce, conversation_updated_announce
 from inboxes.conversations.contact_info import contact_info_parse
 from inboxes.conversations.contacts import contact_update
 from inboxes.conversations.facts import assigned_emit
@@ -107,10 +107,6 @@ def conversation_start(
     return conversation, True
 
 
-def _announce_conversation(conversation: Conversation) -> None:
-    conversation_announce(events.CONVERSATION_UPDATED, conversation)
-
-
 @transaction.atomic
 def conversation_close(*, conversation: Conversation, actor: User) -> Conversation:
     locked = _locked(conversation.pk)
@@ -119,7 +115,7 @@ def conversation_close(*, conversation: Conversation, actor: User) -> Conversati
     locked.status, locked.closed_at = Conversation.Status.CLOSED, timezone.now()
     locked.queued_at = None
     locked.save(update_fields=["status", "closed_at", "queued_at"])
-    _announce_conversation(locked)
+    conversation_updated_announce(locked)
     _copy_state(locked, into=conversation)
     # After commit, routing moves the branch's queue: the assignee has room again.
     domain.emit(
@@ -139,7 +135,7 @@ def conversation_reopen(*, conversation: Conversation, actor: User) -> Conversat
         raise ValidationError(_("The conversation is not closed."))
     locked.status, locked.closed_at = Conversation.Status.OPEN, None
     locked.save(update_fields=["status", "closed_at"])
-    _announce_conversation(locked)
+    conversation_updated_announce(locked)
     _copy_state(locked, into=conversation)
     domain.emit(domain.CONVERSATION_REOPENED, conversation_id=locked.pk, actor_id=actor.pk)
     return locked

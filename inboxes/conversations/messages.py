@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inboxes.conversations import events, visitor_sql
-from inboxes.conversations.announce import conversation_announce
+from inboxes.conversations.announce import conversation_announce, conversation_updated_announce
 from inboxes.conversations.facts import assigned_emit
 from inboxes.conversations.formatting import markdown_render
 from inboxes.conversations.locks import locked as _locked
@@ -184,7 +184,7 @@ def _visitor_message_fast(
         previous_assignee_id=conversation.assignee_id,
     )
     if previous_status != conversation.status:
-        _announce_conversation(conversation)
+        conversation_updated_announce(conversation)
     _emit_facts(message, conversation, previous_status, conversation.assignee_id)
     return message, True
 
@@ -259,13 +259,9 @@ def _message_insert(
         events.MESSAGE_CREATED, locked, message=message, previous_assignee_id=previous_assignee_id
     )
     if previous_status != locked.status:
-        _announce_conversation(locked)
+        conversation_updated_announce(locked)
     _emit_facts(message, locked, previous_status, previous_assignee_id)
     return message
-
-
-def _announce_conversation(conversation: Conversation) -> None:
-    conversation_announce(events.CONVERSATION_UPDATED, conversation)
 
 
 def _emit_facts(
